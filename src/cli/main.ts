@@ -1,0 +1,33 @@
+/**
+ * `llmk <command>`: one file per command under ./commands, each a thin shell over the library.
+ * Only the CLI turns errors into exit codes; library code never exits the process.
+ */
+import { Command, CommanderError } from 'commander';
+import { LlmkError } from '../errors.js';
+import { VERSION } from '../version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('llmk')
+    .description('The whole life of a transformer language model on Node.js.')
+    .version(VERSION, '-v, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof LlmkError) {
+      process.stderr.write(`error ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+process.exitCode = await main(process.argv);

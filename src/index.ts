@@ -1,0 +1,3 @@
+/** The public API of llmk. Everything a user imports comes from here. */
+export { type ErrorCode, LlmkError } from './errors.js';
+export { VERSION } from './version.js';
