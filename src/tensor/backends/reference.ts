@@ -68,7 +68,7 @@ function unaryValue(op: UnaryOpCode, x: number, alpha: number): number {
     case UnaryOp.sigmoid:
       return 1 / (1 + Math.exp(-x));
     case UnaryOp.relu:
-      return x > 0 ? x : 0;
+      return Math.max(x, 0);
     case UnaryOp.geluTanh:
       return 0.5 * x * (1 + Math.tanh(SQRT_2_OVER_PI * (x + GELU_C * x * x * x)));
     case UnaryOp.geluErf:
