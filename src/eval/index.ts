@@ -1,0 +1,5 @@
+/** Evaluation metrics: BLEU, chrF, ROUGE, perplexity, classification and span scores. */
+export * from './bleu.js';
+export * from './bleuTokenizers.js';
+export * from './chrf.js';
+export { pyFixed } from './pyString.js';
