@@ -7,6 +7,7 @@
 import { check, LlmkError } from '../errors.js';
 import { type BleuTokenizerName, bleuTokenizer } from './bleuTokenizers.js';
 import { pyFixed, pyRstrip, pySplit } from './pyString.js';
+import { checkRefStreams } from './streams.js';
 
 export type SmoothMethod = 'exp' | 'floor' | 'add-k' | 'none';
 export const SMOOTH_METHODS: readonly SmoothMethod[] = ['exp', 'floor', 'add-k', 'none'];
@@ -54,7 +55,7 @@ interface ResolvedBleuOptions {
   tokenize: BleuTokenizerName;
   lowercase: boolean;
   smoothMethod: SmoothMethod;
-  smoothValue: number | null;
+  smoothValue: number | undefined;
   maxNgramOrder: number;
   effectiveOrder: boolean;
 }
@@ -81,7 +82,7 @@ function resolve(opts: BleuOptions, effectiveOrderDefault: boolean): ResolvedBle
     tokenize,
     lowercase: opts.lowercase ?? false,
     smoothMethod,
-    smoothValue: opts.smoothValue ?? null,
+    smoothValue: opts.smoothValue,
     maxNgramOrder,
     effectiveOrder: opts.effectiveOrder ?? effectiveOrderDefault,
   };
@@ -228,32 +229,12 @@ export function bleuSegmentStats(
   opts: BleuOptions = {},
 ): number[][] {
   const o = resolve(opts, false);
-  checkStreams(hyps, refStreams);
+  checkRefStreams('BLEU', hyps, refStreams);
   const tok = bleuTokenizer(o.tokenize);
   return hyps.map((hyp, i) => {
     const refs = refStreams.map((s) => s[i]).filter((r): r is string => r !== null && r !== undefined);
     return segmentStats(preprocess(hyp, o, tok), referenceInfo(refs, o, tok), o.maxNgramOrder);
   });
-}
-
-function checkStreams(
-  hyps: readonly string[],
-  refStreams: ReadonlyArray<ReadonlyArray<string | null>>,
-): void {
-  check(
-    refStreams.length > 0,
-    'LLMK_E_ARG',
-    () => 'BLEU needs at least one reference stream',
-    'pass references as [stream1, stream2, ...], each one string per hypothesis',
-  );
-  refStreams.forEach((s, k) =>
-    check(
-      s.length === hyps.length,
-      'LLMK_E_DATA',
-      () => `reference stream ${k + 1} has ${s.length} segments but there are ${hyps.length} hypotheses`,
-      'every reference stream needs exactly one line per hypothesis',
-    ),
-  );
 }
 
 function scoreFromStats(stats: readonly number[][], o: ResolvedBleuOptions): BleuScore {

@@ -7,6 +7,7 @@
  */
 import { check } from '../errors.js';
 import { pyRemoveSpace, pySplit } from './pyString.js';
+import { checkRefStreams } from './streams.js';
 
 export interface ChrfOptions {
   /** Character n-gram order; default 6. */
@@ -172,15 +173,7 @@ export function chrfSegmentStats(
   opts: ChrfOptions = {},
 ): number[][] {
   const o = resolve(opts);
-  check(refStreams.length > 0, 'LLMK_E_ARG', () => 'chrF needs at least one reference stream');
-  refStreams.forEach((s, k) =>
-    check(
-      s.length === hyps.length,
-      'LLMK_E_DATA',
-      () => `reference stream ${k + 1} has ${s.length} segments but there are ${hyps.length} hypotheses`,
-      'every reference stream needs exactly one line per hypothesis',
-    ),
-  );
+  checkRefStreams('chrF', hyps, refStreams);
   const prep = (s: string) => (o.lowercase ? s.toLowerCase() : s);
   return hyps.map((hyp, i) => {
     const hypNgrams = extractNgrams(prep(hyp), o);

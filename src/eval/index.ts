@@ -1,5 +1,8 @@
 /** Evaluation metrics: BLEU, chrF, ROUGE, perplexity, classification and span scores. */
 export * from './bleu.js';
 export * from './bleuTokenizers.js';
+export * from './bootstrap.js';
 export * from './chrf.js';
+export * from './porter.js';
 export { pyFixed } from './pyString.js';
+export * from './rouge.js';
