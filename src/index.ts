@@ -12,4 +12,5 @@ export {
   SGD,
   type SGDOptions,
 } from './train/optim.js';
+export { formatDuration, Progress, type ProgressMode, type ProgressOptions } from './track/progress.js';
 export { VERSION } from './version.js';
