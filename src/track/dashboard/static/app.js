@@ -203,13 +203,21 @@ function alignedData(runs, metric) {
   return { data: [xs, ...series], count };
 }
 
+/** Short labels: exponents for very small or large magnitudes (learning rates), 4 significant digits otherwise. */
+function formatNumber(v) {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '--';
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e6)) return Number(v.toExponential(3)).toExponential();
+  return String(Number(v.toPrecision(4)));
+}
+
 function chartWidth(el) {
   return Math.max(300, el.clientWidth - 12);
 }
 
 function makePlot(el, metric, runs, data) {
   const xLabel = state.xMode === 'step' ? 'step' : 'wall time (s since run start)';
-  return new uPlot(
+  const plot = new uPlot(
     {
       title: metric,
       width: chartWidth(el),
@@ -219,17 +227,27 @@ function makePlot(el, metric, runs, data) {
         { label: xLabel },
         ...runs.map((run) => ({
           label: run.name,
+          value: (_u, v) => formatNumber(v),
           stroke: run.color,
           width: 1.5,
           spanGaps: true,
           points: { show: false },
         })),
       ],
-      axes: [{ label: xLabel }, { label: metric, size: 60 }],
+      axes: [
+        { label: xLabel },
+        { label: metric, size: 70, values: (_u, splits) => splits.map(formatNumber) },
+      ],
     },
     data,
     el,
   );
+  // Solid legend swatches in each run's colour (uPlot draws only the outline for unfilled series).
+  plot.root.querySelectorAll('.u-legend .u-series').forEach((row, i) => {
+    const marker = row.querySelector('.u-marker');
+    if (i > 0 && marker) marker.style.background = runs[i - 1].color;
+  });
+  return plot;
 }
 
 function render() {
