@@ -59,11 +59,16 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
       if (msg.type() === 'error') pageErrors.push(msg.text());
     });
     await page.goto(dash.url);
+    // Page-side expressions are strings: they run in the page, where `document` exists (this file has no DOM lib).
+    const pointsAre = (n: number) =>
+      page.waitForFunction(
+        `Number(document.querySelector('.chart[data-metric="loss"]')?.getAttribute('data-points')) === ${n}`,
+        undefined,
+        { timeout: 20000 },
+      );
     const lossPoints = async () =>
       Number(await page.getAttribute('.chart[data-metric="loss"]', 'data-points'));
-    await page.waitForFunction(
-      () => Number(document.querySelector('.chart[data-metric="loss"]')?.getAttribute('data-points')) === 80,
-    );
+    await pointsAre(80);
     assert.equal(await lossPoints(), 60 + 20);
 
     // Write 40 more steps while the page is open; the curve must gain exactly those points.
@@ -75,11 +80,7 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
       }
       if (step >= 60) clearInterval(writer);
     }, 40);
-    await page.waitForFunction(
-      () => Number(document.querySelector('.chart[data-metric="loss"]')?.getAttribute('data-points')) === 120,
-      undefined,
-      { timeout: 20000 },
-    );
+    await pointsAre(120);
     assert.equal(await lossPoints(), 120);
 
     // One chart per scalar, in order; legends name both runs; the config diff shows the changed key.
@@ -98,10 +99,11 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
 
     // Wall-time x axis: same points, new axis label.
     await page.selectOption('#x-mode', 'time');
-    await page.waitForFunction(() =>
-      document.querySelector('.chart[data-metric="loss"] .u-legend')?.textContent?.includes('wall time'),
+    await page.waitForFunction(
+      `document.querySelector('.chart[data-metric="loss"] .u-legend')?.textContent.includes('wall time')`,
     );
     assert.equal(await lossPoints(), 120);
+    await page.screenshot({ path: join('test-artifacts', 'dashboard-walltime.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();
