@@ -13,4 +13,5 @@ export {
   type SGDOptions,
 } from './train/optim.js';
 export { formatDuration, Progress, type ProgressMode, type ProgressOptions } from './track/progress.js';
+export * from './track/index.js';
 export { VERSION } from './version.js';

@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerMetrics } from './commands/metrics.js';
+import { registerDashboard } from './commands/dashboard.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerMetrics(program);
+  registerDashboard(program);
   return program;
 }
 
