@@ -162,7 +162,7 @@ class Cursor {
     if (v > BigInt(max)) {
       throw new LlmkError(
         'LLMK_E_FORMAT',
-        `${this.path}: ${field} = ${v} at offset ${this.pos - 8} exceeds what the file can hold (${max})`,
+        `${this.path}: truncated or corrupt GGUF: ${field} = ${v} at offset ${this.pos - 8} exceeds what the file can hold (${max})`,
         'the header is corrupt or the file is not GGUF',
       );
     }

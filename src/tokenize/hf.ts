@@ -78,7 +78,7 @@ export class HfTokenizerAdapter implements Tokenizer {
     const run = async (): Promise<Encoding[]> => {
       if (options.truncation !== undefined) {
         this.inner.setTruncation(options.truncation, {
-          direction: options.truncationSide === 'left' ? 'Left' : 'Right',
+          direction: options.truncationSide === 'left' ? 'left' : 'right',
         });
       }
       if (options.padding !== undefined) {

@@ -145,10 +145,8 @@ async function trainWordPiece(options: TrainOptions, mode: ProgressMode): Promis
   const words = await countWords(
     { ...options, specialTokens: specials },
     (text, add) => {
-      for (const line of text.split('\n')) {
-        if (line.length === 0) continue;
-        for (const [w] of pre.preTokenizeString(normalizer.normalizeString(line))) add(w);
-      }
+      // One call per document: BERT pre-tokenisation splits on all whitespace, newlines included.
+      if (text.length > 0) for (const [w] of pre.preTokenizeString(normalizer.normalizeString(text))) add(w);
     },
     read,
   );

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { tokenizerFromGguf } from '../../src/tokenize/gguf-vocab.js';
+import { tokenizerFromGpt2Files } from '../../src/tokenize/load.js';
 
 const DIR = '../shared/data/tokenizer-vectors/llama.cpp';
 
@@ -40,3 +41,17 @@ for (const name of ['gpt-2', 'bert-bge', 'llama-spm']) {
     );
   });
 }
+
+test('llama.cpp vectors: GPT-2 built from OpenAI encoder.json + vocab.bpe matches every gpt-2 sequence', async () => {
+  const tok = tokenizerFromGpt2Files(
+    '../shared/data/tokenizer-vectors/gpt2-bpe/encoder.json',
+    '../shared/data/tokenizer-vectors/gpt2-bpe/vocab.bpe',
+  );
+  let matched = 0;
+  const cases = readVectors('gpt-2');
+  for (const { input, ids } of cases) {
+    const enc = await tok.encode(input, undefined, { addSpecialTokens: false });
+    if (JSON.stringify(enc.ids) === JSON.stringify(ids)) matched++;
+  }
+  assert.equal(matched, cases.length);
+});
