@@ -98,9 +98,9 @@ function sampleGguf(): Buffer {
   const pad = (32 - (w.length % 32)) % 32;
   w.raw(Buffer.alloc(pad));
   const f32 = Buffer.alloc(32);
-  [1, -2, 3.5, 0, 1e-3, -7].forEach((v, i) => f32.writeFloatLE(v, 4 * i));
+  for (const [i, v] of [1, -2, 3.5, 0, 1e-3, -7].entries()) f32.writeFloatLE(v, 4 * i);
   const f16 = Buffer.alloc(8);
-  [0x3c00, 0xc000, 0x3555, 0x0001].forEach((v, i) => f16.writeUInt16LE(v, 2 * i));
+  for (const [i, v] of [0x3c00, 0xc000, 0x3555, 0x0001].entries()) f16.writeUInt16LE(v, 2 * i);
   return Buffer.concat([w.buffer(), f32, f16]);
 }
 

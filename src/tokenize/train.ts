@@ -10,7 +10,15 @@
  *   beyond `vocabSize` with the lowest log-probabilities are dropped (single characters are kept).
  * - `char`: one token per distinct character (CharTokenizer).
  */
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  createReadStream,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hf from 'tokenizers';
@@ -78,7 +86,7 @@ async function countWords(
   for await (const doc of textsOf(options)) {
     for (const part of splitter ? doc.split(splitter) : [doc]) preTokenize(part, add);
     bytes += Buffer.byteLength(doc);
-    progress.update(Math.round(bytes / 1e6));
+    progress.update(Math.round(bytes / 1e3));
   }
   return words;
 }
@@ -95,16 +103,16 @@ function addedTokenEntries(specials: string[]): object[] {
   }));
 }
 
-function totalMb(options: TrainOptions): number {
+function totalKb(options: TrainOptions): number {
   let total = 0;
-  for (const f of options.files ?? []) if (existsSync(f)) total += readFileSync(f).byteLength;
-  return Math.round(total / 1e6);
+  for (const f of options.files ?? []) if (existsSync(f)) total += statSync(f).size;
+  return Math.round(total / 1e3);
 }
 
 async function trainByteLevel(options: TrainOptions, mode: ProgressMode): Promise<Tokenizer> {
   const specials = options.specialTokens ?? [];
   const table = bytesToUnicode();
-  const read = new Progress({ label: 'count', unit: 'MB', total: totalMb(options), mode });
+  const read = new Progress({ label: 'count', unit: 'kB', total: totalKb(options), mode });
   const words = await countWords(
     options,
     (text, add) => {
@@ -141,7 +149,7 @@ async function trainWordPiece(options: TrainOptions, mode: ProgressMode): Promis
   const specials = options.specialTokens ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const normalizer = hf.bertNormalizer({ lowercase: true });
   const pre = hf.bertPreTokenizer();
-  const read = new Progress({ label: 'count', unit: 'MB', total: totalMb(options), mode });
+  const read = new Progress({ label: 'count', unit: 'kB', total: totalKb(options), mode });
   const words = await countWords(
     { ...options, specialTokens: specials },
     (text, add) => {
