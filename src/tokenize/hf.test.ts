@@ -42,6 +42,13 @@ test('BERT template: [CLS] A [SEP] B [SEP] with type ids, offsets and word ids f
   const split = await bert.encode('Huggingface rocks', undefined, { addSpecialTokens: false });
   assert.deepEqual(split.tokens, ['hugging', '##face', 'rocks']);
   assert.deepEqual(split.wordIds, [0, 0, 1]);
+  // Offsets index the JavaScript string (UTF-16), also past characters outside the BMP.
+  const text = 'héllo 😁 x';
+  const emoji = await bert.encode(text, undefined, { addSpecialTokens: false });
+  assert.deepEqual(
+    emoji.offsets.map(([a, b]) => text.slice(a, b)),
+    ['héllo', '😁', 'x'],
+  );
 });
 
 test('encodeBatch: right/left padding, attention masks and truncation', async () => {

@@ -27,11 +27,32 @@ const PAD_NAMES = ['[PAD]', '<pad>', '<|pad|>', '<|padding|>'];
 
 export type TemplateName = 'bert' | 'gpt';
 
-function convert(enc: HfEncoding): Encoding {
+/**
+ * Maps code-point offsets (what the Rust side reports) to UTF-16 offsets (what JavaScript indexes);
+ * undefined when the string has no surrogate pairs and the two agree.
+ */
+function utf16Index(text: string | undefined): number[] | undefined {
+  if (text === undefined || !/[\uD800-\uDFFF]/.test(text)) return undefined;
+  const index: number[] = [];
+  let unit = 0;
+  for (const ch of text) {
+    index.push(unit);
+    unit += ch.length;
+  }
+  index.push(unit);
+  return index;
+}
+
+function convert(enc: HfEncoding, text?: string, pair?: string): Encoding {
+  const maps = [utf16Index(text), utf16Index(pair)];
+  const sequences = maps[0] || maps[1] ? enc.getSequenceIds() : [];
   return {
     ids: enc.getIds(),
     tokens: enc.getTokens(),
-    offsets: enc.getOffsets().map((o) => [o[0], o[1]] as [number, number]),
+    offsets: enc.getOffsets().map((o, i) => {
+      const map = maps[sequences[i] ?? 0];
+      return map ? [map[o[0]] ?? o[0], map[o[1]] ?? o[1]] : [o[0], o[1]];
+    }),
     wordIds: enc.getWordIds().map((w) => (w === undefined ? null : w)),
     typeIds: enc.getTypeIds(),
     attentionMask: enc.getAttentionMask(),
@@ -71,7 +92,7 @@ export class HfTokenizerAdapter implements Tokenizer {
     const enc = await this.inner.encode(text, pair ?? null, {
       addSpecialTokens: options.addSpecialTokens ?? true,
     });
-    return convert(enc);
+    return convert(enc, text, pair);
   }
 
   encodeBatch(inputs: EncodeInput[], options: BatchOptions = {}): Promise<Encoding[]> {
@@ -102,7 +123,10 @@ export class HfTokenizerAdapter implements Tokenizer {
         const encs = await this.inner.encodeBatch(inputs, {
           addSpecialTokens: options.addSpecialTokens ?? true,
         });
-        return encs.map(convert);
+        return encs.map((e, i) => {
+          const input = inputs[i];
+          return typeof input === 'string' ? convert(e, input) : convert(e, input[0], input[1]);
+        });
       } finally {
         this.inner.disablePadding();
         this.inner.disableTruncation();
