@@ -14,4 +14,7 @@ export {
 } from './train/optim.js';
 export { formatDuration, Progress, type ProgressMode, type ProgressOptions } from './track/progress.js';
 export * from './track/index.js';
+export * from './io/index.js';
+export * from './tokenize/index.js';
+export { formatDuration, Progress, type ProgressMode, type ProgressOptions } from './track/progress.js';
 export { VERSION } from './version.js';

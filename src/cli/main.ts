@@ -7,6 +7,7 @@ import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerDashboard } from './commands/dashboard.js';
+import { registerTokenizer } from './commands/tokenizer.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerMetrics(program);
   registerDashboard(program);
+  registerTokenizer(program);
   return program;
 }
 
