@@ -1,4 +1,6 @@
 /** The public API of llmk. Everything a user imports comes from here. */
+
+export * from './data/index.js';
 export { type ErrorCode, LlmkError } from './errors.js';
-export { VERSION } from './version.js';
 export { formatDuration, Progress, type ProgressMode, type ProgressOptions } from './track/progress.js';
+export { VERSION } from './version.js';

@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerData } from './commands/data.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
@@ -12,6 +13,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerData(program);
   return program;
 }
 
