@@ -38,34 +38,50 @@ export async function fileSize(path: string): Promise<number> {
   }
 }
 
-/** Finds the line and byte column of the first invalid UTF-8 sequence in `bytes` (whole lines). */
-function locateBadUtf8(bytes: Uint8Array, firstLine: number): { line: number; column: number } {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let start = 0;
-  let line = firstLine;
-  while (start <= bytes.length) {
-    let end = bytes.indexOf(NEWLINE, start);
-    if (end < 0) end = bytes.length;
-    const slice = bytes.subarray(start, end);
-    try {
-      decoder.decode(slice);
-    } catch {
-      // Narrow to the first byte whose prefix fails: decode growing prefixes of valid sequences.
-      let column = 0;
-      for (let k = 1; k <= slice.length; k++) {
-        try {
-          new TextDecoder('utf-8', { fatal: true }).decode(slice.subarray(0, k), { stream: true });
-          column = k;
-        } catch {
-          break;
-        }
-      }
-      return { line, column: column + 1 };
+/**
+ * Index of the first byte that starts an invalid UTF-8 sequence, or -1 (RFC 3629 §4: no overlong
+ * forms, no surrogates, nothing above U+10FFFF).
+ */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  const n = bytes.length;
+  while (i < n) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
     }
-    start = end + 1;
-    line++;
+    let len: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) len = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      len = 3;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      len = 4;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    } else return i;
+    if (i + len > n) return i;
+    if (bytes[i + 1] < lo || bytes[i + 1] > hi) return i;
+    for (let k = 2; k < len; k++) if (bytes[i + k] < 0x80 || bytes[i + k] > 0xbf) return i;
+    i += len;
   }
-  return { line: firstLine, column: 1 };
+  return -1;
+}
+
+/** Line and 1-based byte column of the first invalid UTF-8 sequence in `bytes` (whole lines). */
+function locateBadUtf8(bytes: Uint8Array, firstLine: number): { line: number; column: number } {
+  const at = Math.max(0, firstInvalidUtf8(bytes));
+  let line = firstLine;
+  let lineStart = 0;
+  for (let i = bytes.indexOf(NEWLINE); i >= 0 && i < at; i = bytes.indexOf(NEWLINE, i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: at - lineStart + 1 };
 }
 
 /** Yields the lines of a UTF-8 text file one at a time. */

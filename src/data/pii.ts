@@ -190,13 +190,12 @@ export function chineseIdValid(raw: string): boolean {
 /** RFC 4291 §2.2 text forms (with at most one `::`, optionally an embedded IPv4 tail). */
 export function ipv6Valid(raw: string): boolean {
   let s = raw;
-  let groupsForV4 = 0;
   const lastColon = s.lastIndexOf(':');
   const tail = s.slice(lastColon + 1);
   if (tail.includes('.')) {
     if (!ipv4Valid(tail)) return false;
+    // The dotted tail stands for two 16-bit groups.
     s = `${s.slice(0, lastColon + 1)}0:0`;
-    groupsForV4 = 0;
   }
   const halves = s.split('::');
   if (halves.length > 2) return false;
@@ -208,7 +207,7 @@ export function ipv6Valid(raw: string): boolean {
   const left = parse(halves[0]);
   const right = halves.length === 2 ? parse(halves[1]) : [];
   if (!left || !right) return false;
-  const total = left.length + right.length + groupsForV4;
+  const total = left.length + right.length;
   if (halves.length === 1) return total === 8;
   // A compressed form needs at least two explicit groups so that "a::b" in prose is rarer to hit;
   // "::1" (loopback) is accepted explicitly.
@@ -293,7 +292,8 @@ const RULES: Rule[] = [
     pattern:
       /(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])|(?<![\w:])::1(?![\w:])/g,
     trigger: /[0-9A-Fa-f]:[0-9A-Fa-f:]/,
-    valid: (m) => ipv6Valid(m) && /[0-9A-Fa-f]/.test(m),
+    // Real addresses nearly always hold a decimal digit; requiring one spares identifiers like a::b.
+    valid: (m) => ipv6Valid(m) && /\d/.test(m),
   },
   {
     type: 'IPV4',

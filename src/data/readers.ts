@@ -195,7 +195,9 @@ export async function* readCsv(path: string, options: CsvReadOptions = {}): Asyn
         'ragged row: check for a stray delimiter or an unquoted field',
       );
     const doc: Doc = { text: row[textIndex] };
-    for (let i = 0; i < row.length; i++) if (i !== textIndex) doc[names[i]] = row[i];
+    // A non-selected column that happens to be called `text` is kept as `text_original`.
+    for (let i = 0; i < row.length; i++)
+      if (i !== textIndex) doc[names[i] === 'text' ? 'text_original' : names[i]] = row[i];
     yield { value: doc, line };
   }
 }
