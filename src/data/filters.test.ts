@@ -12,24 +12,45 @@ const GOOD =
 
 test('word splitting: punctuation split off, CJK characters are words', () => {
   assert.deepEqual(tokenizeWords("Don't stop, e.g. now!"), ["Don't", 'stop', ',', 'e.g', '.', 'now', '!']);
-  assert.deepEqual(tokenizeWords('我爱北京 GPT-4 模型。'), ['我', '爱', '北', '京', 'GPT-4', '模', '型', '。']);
+  assert.deepEqual(tokenizeWords('我爱北京 GPT-4 模型。'), [
+    '我',
+    '爱',
+    '北',
+    '京',
+    'GPT-4',
+    '模',
+    '型',
+    '。',
+  ]);
 });
 
 test('gopher quality: a good document passes; each rule rejects its crafted case', () => {
   assert.equal(gopherQuality(GOOD), null);
   assert.equal(gopherQuality('Too short to be a document.'), 'gopher_short_doc');
   assert.equal(gopherQuality(GOOD, { maxWords: 20 }), 'gopher_long_doc');
-  assert.equal(gopherQuality(`${'a an to of it is as by '.repeat(10)}the and`), 'gopher_below_avg_word_length');
-  assert.equal(gopherQuality(`${'incomprehensibilities internationalization '.repeat(30)}the and`), 'gopher_above_avg_word_length');
+  assert.equal(
+    gopherQuality(`${'a an to of it is as by '.repeat(10)}the and`),
+    'gopher_below_avg_word_length',
+  );
+  assert.equal(
+    gopherQuality(`${'incomprehensibilities internationalization '.repeat(30)}the and`),
+    'gopher_above_avg_word_length',
+  );
   assert.equal(gopherQuality(`${GOOD} ${'#tag '.repeat(10)}`), 'gopher_too_many_hashes');
   assert.equal(gopherQuality(`${GOOD} ${'wait... '.repeat(10)}`), 'gopher_too_many_ellipsis');
-  const bullets = Array.from({ length: 20 }, (_, i) => `• item number ${i} of the shopping list with the bread`).join('\n');
+  const bullets = Array.from(
+    { length: 20 },
+    (_, i) => `• item number ${i} of the shopping list with the bread`,
+  ).join('\n');
   assert.equal(gopherQuality(bullets), 'gopher_too_many_bullets');
   const trailing = `${GOOD}\n${Array.from({ length: 5 }, () => 'and then the story goes on...').join('\n')}`;
   assert.equal(gopherQuality(trailing), 'gopher_too_many_end_ellipsis');
   const numbers = `${GOOD} ${Array.from({ length: 60 }, (_, i) => String(1000 + i)).join(' ')}`;
   assert.equal(gopherQuality(numbers), 'gopher_below_alpha_threshold');
-  assert.equal(gopherQuality(GOOD.replace(/\b(the|and|to|that|with|of|have|be)\b/gi, 'a')), 'gopher_enough_stop_words');
+  assert.equal(
+    gopherQuality(GOOD.replace(/\b(the|and|to|that|with|of|have|be)\b/gi, 'a')),
+    'gopher_enough_stop_words',
+  );
 });
 
 test('gopher quality is CJK-aware: characters count as words, no mean-length rule, Chinese stop words', () => {
@@ -38,7 +59,10 @@ test('gopher quality is CJK-aware: characters count as words, no mean-length rul
     '地铁三号线也在年底前通车。他说，这些项目的完成离不开全体建设者的努力。';
   assert.equal(gopherQuality(zh), null);
   assert.equal(gopherQuality('今天天气很好。'), 'gopher_short_doc'); // 6 characters
-  assert.equal(gopherQuality(zh.replace(/[的了是在和有不这也就都我你他她们个上中到]/g, '某')), 'gopher_enough_stop_words');
+  assert.equal(
+    gopherQuality(zh.replace(/[的了是在和有不这也就都我你他她们个上中到]/g, '某')),
+    'gopher_enough_stop_words',
+  );
 });
 
 test('gopher repetition: duplicate lines, paragraphs and n-grams are caught; varied text passes', () => {
