@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerTokenizer } from './commands/tokenizer.js';
+import { registerData } from './commands/data.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerMetrics(program);
   registerDashboard(program);
   registerTokenizer(program);
+  registerData(program);
   return program;
 }
 
