@@ -2,3 +2,4 @@
 export { type ErrorCode, LlmkError } from './errors.js';
 export { formatDuration, Progress, type ProgressMode, type ProgressOptions } from './track/progress.js';
 export { VERSION } from './version.js';
+export * from './io/index.js';
