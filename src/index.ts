@@ -1,5 +1,6 @@
 /** The public API of llmk. Everything a user imports comes from here. */
 export { type ErrorCode, LlmkError } from './errors.js';
+export * from './infer/index.js';
 export * from './models/gpt/index.js';
 export * from './nn/index.js';
 export * from './tensor/index.js';
