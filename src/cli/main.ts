@@ -5,10 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerMetrics } from './commands/metrics.js';
 import { registerDashboard } from './commands/dashboard.js';
-import { registerTokenizer } from './commands/tokenizer.js';
 import { registerData } from './commands/data.js';
+import { registerMetrics } from './commands/metrics.js';
+import { registerTokenizer } from './commands/tokenizer.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
