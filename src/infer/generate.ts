@@ -14,10 +14,10 @@ import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { type LogitsProcessor, Sampler, type SamplingOptions } from './sampling.js';
 
-/** Text ↔ token ids, as generation needs it (any tokenizer fits). */
+/** Text ↔ token ids, as generation needs it; sync or async (see `tokenizerCodec` for a llmk Tokenizer). */
 export interface TextCodec {
-  encode(text: string): number[];
-  decode(ids: readonly number[]): string;
+  encode(text: string): number[] | Promise<number[]>;
+  decode(ids: readonly number[]): string | Promise<string>;
 }
 
 export interface CausalLMForwardOptions<C> {
@@ -96,7 +96,8 @@ interface RowState {
 
 /**
  * A generation in progress: `step()` runs one forward (the prefill first) and samples one token per
- * unfinished row. Synchronous; `generate` loops it, `generateStream` yields between steps.
+ * unfinished row. The model work is synchronous; step is async only to await the codec's decode.
+ * `generate` loops it; `generateStream` yields to the event loop between steps.
  */
 export class GenerationSession<C extends { dispose(): void }> {
   readonly B: number;
@@ -177,7 +178,7 @@ export class GenerationSession<C extends { dispose(): void }> {
   }
 
   /** One forward and one sampled token for every unfinished row; [] once done. */
-  step(): GenerateEvent[] {
+  async step(): Promise<GenerateEvent[]> {
     if (this.done) return [];
     const logits = this.feed === null ? this.prefill() : this.decode(this.feed);
     const contextFull = this.cacheLength + 1 > this.model.config.nCtx;
@@ -196,11 +197,11 @@ export class GenerationSession<C extends { dispose(): void }> {
       const event: GenerateEvent = { row: b, index: row.generated.length - 1, token };
       if (this.eos.has(token)) row.finished = 'eos';
       else row.textIds.push(token);
-      if (this.options.codec) event.text = this.newText(row);
+      if (this.options.codec) event.text = await this.newText(row);
       if (row.finished === null && row.generated.length >= this.maxTokens) row.finished = 'length';
       if (row.finished === null && contextFull) row.finished = 'context';
       if (row.finished !== null) {
-        if (this.options.codec) event.text = (event.text ?? '') + this.flush(row);
+        if (this.options.codec) event.text = (event.text ?? '') + (await this.flush(row));
         event.finishReason = row.finished;
       }
       events.push(event);
@@ -217,7 +218,7 @@ export class GenerationSession<C extends { dispose(): void }> {
         finishReason: row.finished ?? 'length',
         promptTokens: this.prompts[b].length,
       };
-      if (this.options.codec) r.text = row.finalText ?? this.options.codec.decode(row.textIds);
+      if (this.options.codec && row.finalText !== null) r.text = row.finalText;
       return r;
     });
   }
@@ -285,9 +286,8 @@ export class GenerationSession<C extends { dispose(): void }> {
   }
 
   /** Decodes the row and returns the text that is now final; finds stop strings. */
-  private newText(row: RowState): string {
-    const codec = this.options.codec!;
-    const full = codec.decode(row.textIds);
+  private async newText(row: RowState): Promise<string> {
+    const full = await this.options.codec!.decode(row.textIds);
     if (this.stop.length > 0) {
       // Only the tail can hold a new match: a stop string ending in text decoded this step.
       const from = Math.max(0, row.emitted - this.maxStopLength);
@@ -319,8 +319,8 @@ export class GenerationSession<C extends { dispose(): void }> {
   }
 
   /** Everything not yet emitted of a finished row's final text. */
-  private flush(row: RowState): string {
-    if (row.finalText === null) row.finalText = this.options.codec!.decode(row.textIds);
+  private async flush(row: RowState): Promise<string> {
+    if (row.finalText === null) row.finalText = await this.options.codec!.decode(row.textIds);
     const rest = row.finalText.slice(Math.min(row.emitted, row.finalText.length));
     row.emitted = row.finalText.length;
     return rest;
@@ -372,21 +372,21 @@ export function generate<C extends { dispose(): void }>(
   model: CausalLM<C>,
   prompt: readonly number[],
   options?: GenerateOptions,
-): GenerateResult;
+): Promise<GenerateResult>;
 export function generate<C extends { dispose(): void }>(
   model: CausalLM<C>,
   prompts: readonly (readonly number[])[],
   options?: GenerateOptions,
-): GenerateResult[];
-export function generate<C extends { dispose(): void }>(
+): Promise<GenerateResult[]>;
+export async function generate<C extends { dispose(): void }>(
   model: CausalLM<C>,
   prompt: readonly number[] | readonly (readonly number[])[],
   options: GenerateOptions = {},
-): GenerateResult | GenerateResult[] {
+): Promise<GenerateResult | GenerateResult[]> {
   const batch = isBatch(prompt);
   const session = new GenerationSession(model, batch ? prompt : [prompt as readonly number[]], options);
   try {
-    while (!session.done) session.step();
+    while (!session.done) await session.step();
   } finally {
     session.close();
   }
@@ -407,7 +407,7 @@ export async function* generateStream<C extends { dispose(): void }>(
   const session = new GenerationSession(model, batch ? prompt : [prompt as readonly number[]], options);
   try {
     while (!session.done) {
-      for (const event of session.step()) yield event;
+      for (const event of await session.step()) yield event;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   } finally {
