@@ -1,6 +1,7 @@
 /** The public API of llmk. Everything a user imports comes from here. */
 export * from './data/index.js';
 export { type ErrorCode, LlmkError } from './errors.js';
+export * from './infer/index.js';
 export * from './io/index.js';
 export * from './models/gpt/index.js';
 export * from './nn/index.js';
