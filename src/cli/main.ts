@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerMetrics } from './commands/metrics.js';
+import { registerQuickstart } from './commands/quickstart.js';
 import { registerTokenizer } from './commands/tokenizer.js';
 
 export function buildProgram(): Command {
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerMetrics(program);
+  registerQuickstart(program);
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);
