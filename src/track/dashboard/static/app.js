@@ -224,7 +224,7 @@ function makePlot(el, metric, runs, data) {
       height: 260,
       scales: { x: { time: false } },
       series: [
-        { label: xLabel },
+        { label: state.xMode === 'step' ? 'step' : 'wall time (s)' },
         ...runs.map((run) => ({
           label: run.name,
           value: (_u, v) => formatNumber(v),
