@@ -55,7 +55,9 @@ function setup() {
   return { root, a, b };
 }
 
-test('API routes: runs, metrics with skipped-line warnings, config, diff, errors', async () => {
+test('API routes: runs, metrics with skipped-line warnings, config, diff, errors', {
+  timeout: 15000,
+}, async () => {
   const { root, a, b } = setup();
   const warnings: string[] = [];
   const dash = await startDashboard({
@@ -111,7 +113,9 @@ test('API routes: runs, metrics with skipped-line warnings, config, diff, errors
   }
 });
 
-test('the SSE stream sends existing rows, then rows appended later, and resumes from Last-Event-ID', async () => {
+test('the SSE stream sends existing rows, then rows appended later, and resumes from Last-Event-ID', {
+  timeout: 15000,
+}, async () => {
   const { root, a, b } = setup();
   const dash = await startDashboard({ runsDir: root, port: 0, pollMs: 50, onWarning: () => {} });
   try {

@@ -126,13 +126,18 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     });
     res.write('retry: 1000\n\n');
     const push = (): void => {
-      const chunk = tail.read();
-      for (const message of chunk.warnings) {
-        warn(name, message);
-        res.write(`event: warning\ndata: ${JSON.stringify(message)}\n\n`);
-      }
-      if (chunk.rows.length) {
-        res.write(`id: ${chunk.offset}:${chunk.line}\nevent: rows\ndata: ${JSON.stringify(chunk.rows)}\n\n`);
+      for (let more = true; more; ) {
+        const chunk = tail.read();
+        for (const message of chunk.warnings) {
+          warn(name, message);
+          res.write(`event: warning\ndata: ${JSON.stringify(message)}\n\n`);
+        }
+        if (chunk.rows.length) {
+          res.write(
+            `id: ${chunk.offset}:${chunk.line}\nevent: rows\ndata: ${JSON.stringify(chunk.rows)}\n\n`,
+          );
+        }
+        more = chunk.more;
       }
     };
     push();
