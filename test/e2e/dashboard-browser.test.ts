@@ -2,7 +2,7 @@
 // a run that is being written, checks the loss curve gains points live (SSE), and saves a screenshot
 // to test-artifacts/dashboard.png. `.ci/run` installs chromium with apt-get.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -81,6 +81,12 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
       if (step >= 60) clearInterval(writer);
     }, 40);
     await pointsAre(120);
+    assert.equal(await lossPoints(), 120);
+
+    // A malformed line is skipped with a visible warning; the page keeps working.
+    appendFileSync(join(root, 'live-4layer', 'metrics.jsonl'), '{"step": 61, "loss": oops\n');
+    await page.waitForSelector('li[data-run="live-4layer"] .warn');
+    assert.equal(await page.textContent('li[data-run="live-4layer"] .warn'), '⚠ 1');
     assert.equal(await lossPoints(), 120);
 
     // One chart per scalar, in order; legends name both runs; the config diff shows the changed key.
