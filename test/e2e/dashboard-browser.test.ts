@@ -110,6 +110,26 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
     );
     assert.equal(await lossPoints(), 120);
     await page.screenshot({ path: join('test-artifacts', 'dashboard-walltime.png'), fullPage: true });
+
+    // Smoothing 0.9 on the step axis: the plotted baseline equals TensorBoard's debiased EMA
+    // of the logged losses (same float64 arithmetic in the page, so 1e-12 covers reordering only).
+    await page.selectOption('#x-mode', 'step');
+    await page.selectOption('#smoothing', '0.9');
+    let last = 0;
+    const expected = Array.from({ length: 60 }, (_, i) => {
+      last = last * 0.9 + 0.1 * scalars(i + 1, 0.25).loss;
+      return last / (1 - 0.9 ** (i + 1));
+    });
+    await page.waitForFunction(
+      `Math.abs(state.charts.get('loss').plot.data[1][59] - ${expected[59]}) < 1e-12`,
+      undefined,
+      { timeout: 20000 },
+    );
+    const plotted = (await page.evaluate(`state.charts.get('loss').plot.data[1]`)) as number[];
+    assert.equal(plotted.length, 60);
+    plotted.forEach((y, i) =>
+      assert.ok(Math.abs(y - expected[i]) < 1e-12, `step ${i + 1}: ${y} vs ${expected[i]}`),
+    );
     assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();

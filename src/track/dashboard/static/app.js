@@ -12,6 +12,7 @@ const state = {
   selected: new Set(),
   charts: new Map(), // metric → { el, plot, signature }
   xMode: 'step',
+  smoothing: 0,
   firstListing: true,
   renderTimer: 0,
 };
@@ -232,6 +233,19 @@ function ingest(run, rows) {
 }
 
 /**
+ * TensorBoard's smoothing: an exponential moving average debiased for its zero start, so the
+ * first points are not pulled towards 0 (tensorboard/webapp/widgets/line_chart_v2/lib/smoothing).
+ */
+function smooth(ys, weight) {
+  if (!weight) return ys.slice();
+  let last = 0;
+  return ys.map((y, i) => {
+    last = last * weight + (1 - weight) * y;
+    return last / (1 - weight ** (i + 1));
+  });
+}
+
+/**
  * uPlot wants one shared x array: merge the runs' sorted x arrays (k-way), with null where a run
  * has no point at that x.
  */
@@ -244,7 +258,8 @@ function alignedData(runs, metric) {
   // Common case: every run logged the same steps, so no merge and no nulls are needed.
   const first = list[0].xs;
   const same = list.every((s) => s.xs.length === first.length && s.xs.every((x, i) => x === first[i]));
-  if (same) return { data: [first.slice(), ...list.map((s) => s.ys.slice())], count };
+  const ys = list.map((s) => smooth(s.ys, state.smoothing));
+  if (same) return { data: [first.slice(), ...ys], count };
   const xs = [];
   const out = list.map(() => []);
   const at = list.map(() => 0);
@@ -255,7 +270,7 @@ function alignedData(runs, metric) {
     if (x === Number.POSITIVE_INFINITY) break;
     xs.push(x);
     for (let k = 0; k < list.length; k++) {
-      if (at[k] < list[k].xs.length && list[k].xs[at[k]] === x) out[k].push(list[k].ys[at[k]++]);
+      if (at[k] < list[k].xs.length && list[k].xs[at[k]] === x) out[k].push(ys[k][at[k]++]);
       else out[k].push(null);
     }
   }
@@ -356,6 +371,10 @@ window.addEventListener('resize', () => {
 });
 $('x-mode').addEventListener('change', (event) => {
   state.xMode = event.target.value;
+  scheduleRender();
+});
+$('smoothing').addEventListener('change', (event) => {
+  state.smoothing = Number(event.target.value);
   scheduleRender();
 });
 $('diff-a').addEventListener('change', loadDiff);
