@@ -105,6 +105,11 @@ test('API routes: runs, metrics with skipped-line warnings, config, diff, errors
     const traversal = await get('/api/runs/..%2F..%2Fetc/config');
     assert.equal(traversal.status, 400);
     assert.equal((await get('/nothing-here')).status, 404);
+    assert.equal((await get('/api/runs/%E0%A4%A/metrics')).status, 400);
+    writeFileSync(join(root, 'run-b', 'config.json'), '{ not json');
+    const badConfig = await get('/api/diff?a=run-a&b=run-b');
+    assert.equal(badConfig.status, 500);
+    assert.match(JSON.parse(badConfig.body).message, /config\.json is not valid JSON/);
   } finally {
     a.close();
     b.close();

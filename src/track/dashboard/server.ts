@@ -79,6 +79,14 @@ function readJson(path: string): unknown {
   }
 }
 
+function decodeName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new LlmkError('LLMK_E_ARG', `run name in URL is not valid percent-encoding: ${segment}`);
+  }
+}
+
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const runsDir = options.runsDir;
   listRuns(runsDir); // fails early, with a hint, on a missing folder
@@ -174,7 +182,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     const m = /^\/api\/runs\/([^/]+)\/(metrics|config)$/.exec(url.pathname);
     if (!m) throw new LlmkError('LLMK_E_NOT_FOUND', `no route ${url.pathname}`);
-    const name = decodeURIComponent(m[1]);
+    const name = decodeName(m[1]);
     const path = runPath(name);
     if (m[2] === 'config') {
       return { config: readJson(join(path, CONFIG_FILE)), env: readJson(join(path, ENV_FILE)) };
@@ -203,7 +211,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     } else {
       const m = /^\/api\/runs\/([^/]+)\/stream$/.exec(url.pathname);
       if (m) {
-        const name = decodeURIComponent(m[1]);
+        const name = decodeName(m[1]);
         stream(req, res, name, runPath(name));
       } else {
         sendJson(res, 200, api(url));
