@@ -5,6 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerDashboard } from './commands/dashboard.js';
+import { registerData } from './commands/data.js';
+import { registerMetrics } from './commands/metrics.js';
+import { registerTokenizer } from './commands/tokenizer.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
@@ -12,6 +16,10 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerMetrics(program);
+  registerDashboard(program);
+  registerTokenizer(program);
+  registerData(program);
   return program;
 }
 

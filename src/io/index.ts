@@ -1,4 +1,20 @@
-/** Checkpoint formats: safetensors files and Hugging Face (sharded) model directories. */
+/** File formats: GGUF, safetensors files and Hugging Face (sharded) model directories. */
+export {
+  f16ToF32,
+  GGML_TYPES,
+  GGUF_VALUE_TYPES,
+  type GgufArray,
+  type GgufFile,
+  type GgufTensorInfo,
+  type GgufValue,
+  type GgufValueType,
+  ggufNumber,
+  ggufNumberArray,
+  ggufString,
+  ggufStringArray,
+  readGguf,
+  readGgufTensor,
+} from './gguf.js';
 export {
   bf16BitsToNumber,
   f16BitsToNumber,

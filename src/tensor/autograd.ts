@@ -55,7 +55,7 @@ export function backward(root: Tensor, gradient?: Tensor, retainGraph = false): 
   }
 
   // 2. Walk backwards, accumulating.
-  return engine.noGrad(() => {
+  engine.noGrad(() => {
     const grads = new Map<Tensor, Tensor>();
     const rootGrad = engine.empty(root.shape, root.dtype, { persistent: true });
     if (gradient) engine.copyInto(rootGrad, gradient);

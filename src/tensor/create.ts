@@ -35,11 +35,17 @@ export function createEngine(options: EngineOptions = {}): Engine {
   const loaded = nativeLoader ? nativeLoader(reference) : 'the native backend module was not loaded';
   if (typeof loaded !== 'string') return new Engine(loaded, seed);
   if (options.backend === 'native') {
-    throw new LlmkError('LLMK_E_BACKEND', `the native backend is unavailable: ${loaded}`, 'run `npm install` (needs g++, make, python3) or use backend: "reference"');
+    throw new LlmkError(
+      'LLMK_E_BACKEND',
+      `the native backend is unavailable: ${loaded}`,
+      'run `npm install` (needs g++, make, python3) or use backend: "reference"',
+    );
   }
   if (!fallbackNoticeShown) {
     fallbackNoticeShown = true;
-    (options.warn ?? console.warn)(`llmk: native kernels unavailable (${loaded}); using the slow reference backend.`);
+    (options.warn ?? console.warn)(
+      `llmk: native kernels unavailable (${loaded}); using the slow reference backend.`,
+    );
   }
   return new Engine(reference, seed);
 }

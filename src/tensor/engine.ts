@@ -37,7 +37,12 @@ export class Engine {
   /** A new tensor from the pool (zero-filled unless `uninitialized`). */
   empty(shape: readonly number[], dtype: DType = 'f32', options: EmptyOptions = {}): Tensor {
     for (const d of shape) {
-      check(Number.isInteger(d) && d >= 0, 'LLMK_E_SHAPE', () => `invalid shape ${shapeString(shape)}`, 'dimensions must be non-negative integers');
+      check(
+        Number.isInteger(d) && d >= 0,
+        'LLMK_E_SHAPE',
+        () => `invalid shape ${shapeString(shape)}`,
+        'dimensions must be non-negative integers',
+      );
     }
     const data = this.pool.acquire(dtype, numel(shape), !options.uninitialized);
     const t = new Tensor(this, new Storage(data, true), [...shape], dtype);
@@ -63,7 +68,12 @@ export class Engine {
   tensor(data: ArrayLike<number>, shape?: readonly number[], dtype?: DType): Tensor {
     const dt: DType = dtype ?? (ArrayBuffer.isView(data) ? dtypeOf(data as AnyArray) : 'f32');
     const s = shape ?? [data.length];
-    check(numel(s) === data.length, 'LLMK_E_SHAPE', () => `${data.length} values cannot fill shape ${shapeString(s)}`, 'pass a shape whose product equals the number of values');
+    check(
+      numel(s) === data.length,
+      'LLMK_E_SHAPE',
+      () => `${data.length} values cannot fill shape ${shapeString(s)}`,
+      'pass a shape whose product equals the number of values',
+    );
     const t = this.empty(s, dt, { uninitialized: true });
     (t.values() as AnyArray).set(data as ArrayLike<number>);
     return t;
@@ -71,14 +81,22 @@ export class Engine {
 
   /** Wraps an existing typed array without copying (it is never returned to the pool). */
   wrap(array: AnyArray, shape: readonly number[], options: { persistent?: boolean } = {}): Tensor {
-    check(numel(shape) === array.length, 'LLMK_E_SHAPE', () => `array of ${array.length} cannot have shape ${shapeString(shape)}`, 'pass a matching shape');
+    check(
+      numel(shape) === array.length,
+      'LLMK_E_SHAPE',
+      () => `array of ${array.length} cannot have shape ${shapeString(shape)}`,
+      'pass a matching shape',
+    );
     const t = new Tensor(this, new Storage(array, false), [...shape], dtypeOf(array));
     if (!options.persistent) this.track(t);
     return t;
   }
 
   /** Normal(mean, std) values from `rng` (the engine's by default). */
-  randn(shape: readonly number[], options: { mean?: number; std?: number; rng?: Rng; dtype?: DType } = {}): Tensor {
+  randn(
+    shape: readonly number[],
+    options: { mean?: number; std?: number; rng?: Rng; dtype?: DType } = {},
+  ): Tensor {
     const { mean = 0, std = 1, rng = this.rng, dtype = 'f32' } = options;
     const t = this.empty(shape, dtype, { uninitialized: true });
     const v = t.values();
@@ -87,7 +105,10 @@ export class Engine {
   }
 
   /** Uniform [low, high) values. */
-  rand(shape: readonly number[], options: { low?: number; high?: number; rng?: Rng; dtype?: DType } = {}): Tensor {
+  rand(
+    shape: readonly number[],
+    options: { low?: number; high?: number; rng?: Rng; dtype?: DType } = {},
+  ): Tensor {
     const { low = 0, high = 1, rng = this.rng, dtype = 'f32' } = options;
     const t = this.empty(shape, dtype, { uninitialized: true });
     const v = t.values();
@@ -105,7 +126,12 @@ export class Engine {
 
   /** Copies src's elements (any layout) into dst (contiguous, same size). */
   copyInto(dst: Tensor, src: Tensor): void {
-    check(dst.size === src.size, 'LLMK_E_SHAPE', () => `copy of ${shapeString(src.shape)} into ${shapeString(dst.shape)}`, 'sizes must match');
+    check(
+      dst.size === src.size,
+      'LLMK_E_SHAPE',
+      () => `copy of ${shapeString(src.shape)} into ${shapeString(dst.shape)}`,
+      'sizes must match',
+    );
     check(dst.isContiguous(), 'LLMK_E_ARG', () => 'copy destination must be contiguous');
     const out = dst.values();
     if (src.dtype !== dst.dtype) {
@@ -181,7 +207,8 @@ export class Engine {
 
   /** A one-element tensor as a number, with a clear error when it is not one element. */
   scalar(t: Tensor): number {
-    if (t.size !== 1) throw new LlmkError('LLMK_E_SHAPE', `expected one element, got ${shapeString(t.shape)}`);
+    if (t.size !== 1)
+      throw new LlmkError('LLMK_E_SHAPE', `expected one element, got ${shapeString(t.shape)}`);
     return t.item();
   }
 }

@@ -1,5 +1,13 @@
 /** The tensor layer's public surface: tensors, engine, ops, autograd. */
-export { type Backend, BinaryOp, dropoutUniform, type FloatArray, type Kernels, ReduceOp, UnaryOp } from './backend.js';
+export {
+  type Backend,
+  BinaryOp,
+  dropoutUniform,
+  type FloatArray,
+  type Kernels,
+  ReduceOp,
+  UnaryOp,
+} from './backend.js';
 export { createReferenceBackend } from './backends/reference.js';
 export { createEngine, type EngineOptions } from './create.js';
 export type { DType } from './dtype.js';

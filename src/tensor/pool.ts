@@ -47,7 +47,8 @@ export class MemoryPool {
 
   /** Returns a buffer for reuse. The caller must hold no other reference to it. */
   release(array: AnyArray): void {
-    const dtype: DType = array instanceof Float32Array ? 'f32' : array instanceof Float64Array ? 'f64' : 'i32';
+    const dtype: DType =
+      array instanceof Float32Array ? 'f32' : array instanceof Float64Array ? 'f64' : 'i32';
     const key = `${dtype}:${array.length}`;
     let list = this.free.get(key);
     if (!list) {

@@ -119,7 +119,12 @@ export class Tensor {
 
   /** The elements as a dense typed-array view; only for contiguous tensors (no copy). */
   values(): AnyArray {
-    check(this.isContiguous(), 'LLMK_E_ARG', () => `values() needs a contiguous tensor, got strides (${this.strides})`, 'call contiguous(t) first');
+    check(
+      this.isContiguous(),
+      'LLMK_E_ARG',
+      () => `values() needs a contiguous tensor, got strides (${this.strides})`,
+      'call contiguous(t) first',
+    );
     return this.buffer.subarray(this.offset, this.offset + this.size);
   }
 
@@ -145,7 +150,12 @@ export class Tensor {
 
   /** The single value of a one-element tensor. */
   item(): number {
-    check(this.size === 1, 'LLMK_E_SHAPE', () => `item() needs one element, got shape ${shapeString(this.shape)}`, 'reduce it first (sum/mean) or index it');
+    check(
+      this.size === 1,
+      'LLMK_E_SHAPE',
+      () => `item() needs one element, got shape ${shapeString(this.shape)}`,
+      'reduce it first (sum/mean) or index it',
+    );
     return this.buffer[this.offset];
   }
 
@@ -156,6 +166,21 @@ export class Tensor {
     const t = new Tensor(this.engine, storage, shape, this.dtype, strides, offset);
     this.engine.track(t);
     return t;
+  }
+
+  /**
+   * Moves this tensor onto `storage` at `offset` (contiguous), keeping its values' identity to callers.
+   * Used once, when parameters are packed into one flat buffer (nn/params.ts).
+   */
+  rebind(storage: Storage, offset: number): void {
+    const old = this.storage;
+    storage.data.set(this.values(), offset);
+    old.refs--;
+    if (old.refs === 0 && old.pooled) this.engine.pool.release(old.data);
+    storage.refs++;
+    this.store = storage;
+    (this as { offset: number }).offset = offset;
+    (this as { strides: readonly number[] }).strides = contiguousStrides(this.shape);
   }
 
   /** Releases this tensor's hold on its storage; the buffer returns to the pool with its last holder. */

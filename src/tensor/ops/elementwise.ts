@@ -131,7 +131,8 @@ export function pow(a: Tensor, b: Operand): Tensor {
       const bm1 = unary(UnaryOp.addScalar, b, -1);
       give(sink, a, binaryRaw(BinaryOp.mul, g, binaryRaw(BinaryOp.mul, b, binaryRaw(BinaryOp.pow, a, bm1))));
     }
-    if (b.requiresGrad) give(sink, b, binaryRaw(BinaryOp.mul, g, binaryRaw(BinaryOp.mul, out, unary(UnaryOp.log, a))));
+    if (b.requiresGrad)
+      give(sink, b, binaryRaw(BinaryOp.mul, g, binaryRaw(BinaryOp.mul, out, unary(UnaryOp.log, a))));
   });
 }
 
@@ -141,7 +142,8 @@ function select(op: 'maximum' | 'minimum', a: Tensor, b: Tensor): Tensor {
     // The gradient goes to a where a won (ties go to a), to b elsewhere.
     const aWon = binaryRaw(BinaryOp.eq, out, a);
     if (a.requiresGrad) give(sink, a, binaryRaw(BinaryOp.mul, g, aWon));
-    if (b.requiresGrad) give(sink, b, binaryRaw(BinaryOp.mul, g, unary(UnaryOp.addScalar, unary(UnaryOp.neg, aWon), 1)));
+    if (b.requiresGrad)
+      give(sink, b, binaryRaw(BinaryOp.mul, g, unary(UnaryOp.addScalar, unary(UnaryOp.neg, aWon), 1)));
   });
 }
 
@@ -193,7 +195,16 @@ export function unary(op: UnaryOpCode, x: Tensor, alpha = 0): Tensor {
   x.engine.backend.unary(op, floats(out), floats(xc), x.size, alpha);
   return record(out, UNARY_NAMES[op], [xc], (g, sink) => {
     const gx = sink.grad(xc);
-    if (gx) x.engine.backend.unaryBackward(op, floats(gx), floats(xc), floats(out), floats(contiguous(g)), x.size, alpha);
+    if (gx)
+      x.engine.backend.unaryBackward(
+        op,
+        floats(gx),
+        floats(xc),
+        floats(out),
+        floats(contiguous(g)),
+        x.size,
+        alpha,
+      );
   });
 }
 

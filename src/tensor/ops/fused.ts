@@ -50,7 +50,11 @@ export function logSoftmax(x: Tensor, dim = -1): Tensor {
 function checkNormParam(x: Tensor, p: Tensor | null, what: string): void {
   const C = x.shape[x.rank - 1];
   if (p && (p.rank !== 1 || p.shape[0] !== C)) {
-    throw new LlmkError('LLMK_E_SHAPE', `${what} ${shapeString(p.shape)} does not match the last dim ${C} of ${shapeString(x.shape)}`, `${what} must be (${C},)`);
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `${what} ${shapeString(p.shape)} does not match the last dim ${C} of ${shapeString(x.shape)}`,
+      `${what} must be (${C},)`,
+    );
   }
 }
 
@@ -66,14 +70,35 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const rstd = engine.empty([rows], xc.dtype, { uninitialized: true });
   const w = weight ? contiguous(weight) : null;
   const b = bias ? contiguous(bias) : null;
-  engine.backend.layerNormForward(floats(out), floats(mean), floats(rstd), floats(xc), w && floats(w), b && floats(b), rows, C, eps);
+  engine.backend.layerNormForward(
+    floats(out),
+    floats(mean),
+    floats(rstd),
+    floats(xc),
+    w && floats(w),
+    b && floats(b),
+    rows,
+    C,
+    eps,
+  );
   const inputs = [xc, w, b].filter((t): t is Tensor => t !== null);
   return record(out, 'layerNorm', inputs, (g, sink) => {
     const gx = sink.grad(xc);
     const gw = w ? sink.grad(w) : null;
     const gb = b ? sink.grad(b) : null;
-    const dx = gx ? floats(gx) : engine.empty(xc.shape, xc.dtype).values() as FloatArray;
-    engine.backend.layerNormBackward(dx, gw && floats(gw), gb && floats(gb), floats(contiguous(g)), floats(xc), w && floats(w), floats(mean), floats(rstd), rows, C);
+    const dx = gx ? floats(gx) : (engine.empty(xc.shape, xc.dtype).values() as FloatArray);
+    engine.backend.layerNormBackward(
+      dx,
+      gw && floats(gw),
+      gb && floats(gb),
+      floats(contiguous(g)),
+      floats(xc),
+      w && floats(w),
+      floats(mean),
+      floats(rstd),
+      rows,
+      C,
+    );
   });
 }
 
@@ -91,8 +116,17 @@ export function rmsNorm(x: Tensor, weight: Tensor | null, eps = 1e-6): Tensor {
   return record(out, 'rmsNorm', inputs, (g, sink) => {
     const gx = sink.grad(xc);
     const gw = w ? sink.grad(w) : null;
-    const dx = gx ? floats(gx) : engine.empty(xc.shape, xc.dtype).values() as FloatArray;
-    engine.backend.rmsNormBackward(dx, gw && floats(gw), floats(contiguous(g)), floats(xc), w && floats(w), floats(rstd), rows, C);
+    const dx = gx ? floats(gx) : (engine.empty(xc.shape, xc.dtype).values() as FloatArray);
+    engine.backend.rmsNormBackward(
+      dx,
+      gw && floats(gw),
+      floats(contiguous(g)),
+      floats(xc),
+      w && floats(w),
+      floats(rstd),
+      rows,
+      C,
+    );
   });
 }
 
@@ -116,25 +150,57 @@ export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntr
   const [rows, V] = lastDimRows(lc);
   const tc = contiguous(targets);
   if (tc.size !== rows) {
-    throw new LlmkError('LLMK_E_SHAPE', `crossEntropy: ${rows} rows of logits ${shapeString(logits.shape)} but ${tc.size} targets ${shapeString(targets.shape)}`, 'targets must have the logits shape without the last (class) dim');
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `crossEntropy: ${rows} rows of logits ${shapeString(logits.shape)} but ${tc.size} targets ${shapeString(targets.shape)}`,
+      'targets must have the logits shape without the last (class) dim',
+    );
   }
-  check(labelSmoothing >= 0 && labelSmoothing < 1, 'LLMK_E_ARG', () => `labelSmoothing ${labelSmoothing} outside [0, 1)`);
+  check(
+    labelSmoothing >= 0 && labelSmoothing < 1,
+    'LLMK_E_ARG',
+    () => `labelSmoothing ${labelSmoothing} outside [0, 1)`,
+  );
   const t = ints(tc);
   let valid = 0;
   for (let i = 0; i < rows; i++) {
     const v = t[i];
     if (v === ignoreIndex) continue;
     if (!(v >= 0 && v < V)) {
-      throw new LlmkError('LLMK_E_ARG', `crossEntropy: target ${v} at row ${i} is outside [0, ${V})`, `targets must be class ids below the vocabulary size ${V} (or ignoreIndex ${ignoreIndex})`);
+      throw new LlmkError(
+        'LLMK_E_ARG',
+        `crossEntropy: target ${v} at row ${i} is outside [0, ${V})`,
+        `targets must be class ids below the vocabulary size ${V} (or ignoreIndex ${ignoreIndex})`,
+      );
     }
     valid++;
   }
   const losses = engine.empty([rows], lc.dtype, { uninitialized: true });
   const lse = engine.empty([rows], lc.dtype, { uninitialized: true });
-  engine.backend.crossEntropyForward(floats(losses), floats(lse), floats(lc), t, rows, V, ignoreIndex, labelSmoothing);
+  engine.backend.crossEntropyForward(
+    floats(losses),
+    floats(lse),
+    floats(lc),
+    t,
+    rows,
+    V,
+    ignoreIndex,
+    labelSmoothing,
+  );
   const backwardWith = (dlosses: FloatArray, sink: { grad(t: Tensor): Tensor | null }): void => {
     const gl = sink.grad(lc);
-    if (gl) engine.backend.crossEntropyBackward(floats(gl), floats(lc), floats(lse), t, dlosses, rows, V, ignoreIndex, labelSmoothing);
+    if (gl)
+      engine.backend.crossEntropyBackward(
+        floats(gl),
+        floats(lc),
+        floats(lse),
+        t,
+        dlosses,
+        rows,
+        V,
+        ignoreIndex,
+        labelSmoothing,
+      );
   };
   if (reduction === 'none') {
     const out = losses.view(tc.shape, tc.strides, losses.offset);
@@ -160,7 +226,11 @@ export function embedding(ids: Tensor, weight: Tensor): Tensor {
   const [V, C] = weight.shape;
   for (let i = 0; i < idv.length; i++) {
     if (!(idv[i] >= 0 && idv[i] < V)) {
-      throw new LlmkError('LLMK_E_ARG', `embedding: id ${idv[i]} at position ${i} is outside [0, ${V})`, `ids must be below the table size ${V}; check the tokenizer matches the model`);
+      throw new LlmkError(
+        'LLMK_E_ARG',
+        `embedding: id ${idv[i]} at position ${i} is outside [0, ${V})`,
+        `ids must be below the table size ${V}; check the tokenizer matches the model`,
+      );
     }
   }
   const w = contiguous(weight);
@@ -206,13 +276,29 @@ export interface AttentionOptions {
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
   const engine = q.engine;
   if (q.rank !== 4 || k.rank !== 4 || v.rank !== 4) {
-    throw new LlmkError('LLMK_E_SHAPE', `attention expects rank-4 q, k, v; got ${shapeString(q.shape)}, ${shapeString(k.shape)}, ${shapeString(v.shape)}`, 'reshape to (B, heads, T, head_size)');
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `attention expects rank-4 q, k, v; got ${shapeString(q.shape)}, ${shapeString(k.shape)}, ${shapeString(v.shape)}`,
+      'reshape to (B, heads, T, head_size)',
+    );
   }
   const [B, NH, T, HS] = q.shape;
   const [Bk, NKV, S, HSk] = k.shape;
   const vs = v.shape;
-  if (Bk !== B || HSk !== HS || vs[0] !== B || vs[1] !== NKV || vs[2] !== S || vs[3] !== HS || NH % NKV !== 0) {
-    throw new LlmkError('LLMK_E_SHAPE', `attention shapes disagree: q ${shapeString(q.shape)}, k ${shapeString(k.shape)}, v ${shapeString(v.shape)}`, 'k and v must be (B, NKV, S, HS) with NH a multiple of NKV');
+  if (
+    Bk !== B ||
+    HSk !== HS ||
+    vs[0] !== B ||
+    vs[1] !== NKV ||
+    vs[2] !== S ||
+    vs[3] !== HS ||
+    NH % NKV !== 0
+  ) {
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `attention shapes disagree: q ${shapeString(q.shape)}, k ${shapeString(k.shape)}, v ${shapeString(v.shape)}`,
+      'k and v must be (B, NKV, S, HS) with NH a multiple of NKV',
+    );
   }
   const scale = options.scale ?? 1 / Math.sqrt(HS);
   const causal = options.causal ?? false;
@@ -225,19 +311,43 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     const m = options.mask;
     const full = broadcastShapes(m.shape, [B, NH, T, S]);
     if (full.join(',') !== [B, NH, T, S].join(',')) {
-      throw new LlmkError('LLMK_E_SHAPE', `attention mask ${shapeString(m.shape)} does not broadcast to (${B},${NH},${T},${S})`, 'use (B,1,1,S) for padding or (1,1,T,S) for a shared mask');
+      throw new LlmkError(
+        'LLMK_E_SHAPE',
+        `attention mask ${shapeString(m.shape)} does not broadcast to (${B},${NH},${T},${S})`,
+        'use (B,1,1,S) for padding or (1,1,T,S) for a shared mask',
+      );
     }
     mask = contiguous(m);
     const ms = [...new Array(4 - mask.rank).fill(1), ...mask.shape];
     if (ms[3] !== S) {
-      throw new LlmkError('LLMK_E_SHAPE', `attention mask ${shapeString(m.shape)} must span all ${S} keys`, 'give the mask a last dim of S');
+      throw new LlmkError(
+        'LLMK_E_SHAPE',
+        `attention mask ${shapeString(m.shape)} must span all ${S} keys`,
+        'give the mask a last dim of S',
+      );
     }
     maskStrides = [ms[0] === 1 ? 0 : ms[1] * ms[2] * S, ms[1] === 1 ? 0 : ms[2] * S, ms[2] === 1 ? 0 : S];
   }
   const out = engine.empty([B, NH, T, HS], q.dtype, { uninitialized: true });
   const lse = engine.empty([B, NH, T], q.dtype, { uninitialized: true });
   const mf = mask ? floats(mask) : null;
-  engine.backend.attentionForward(floats(out), floats(lse), floats(qc), floats(kc), floats(vc), mf, maskStrides, B, NH, NKV, T, S, HS, scale, causal);
+  engine.backend.attentionForward(
+    floats(out),
+    floats(lse),
+    floats(qc),
+    floats(kc),
+    floats(vc),
+    mf,
+    maskStrides,
+    B,
+    NH,
+    NKV,
+    T,
+    S,
+    HS,
+    scale,
+    causal,
+  );
   return record(out, 'attention', [qc, kc, vc], (g, sink) => {
     const gq = sink.grad(qc);
     const gk = sink.grad(kc);
@@ -280,17 +390,50 @@ export function rope(x: Tensor, cos: Tensor, sin: Tensor, options: RopeOptions =
   const [B, NH, T, HS] = x.shape;
   const rotaryDim = options.rotaryDim ?? HS;
   const interleaved = options.interleaved ?? false;
-  if (x.rank !== 4 || rotaryDim % 2 !== 0 || rotaryDim > HS || cos.size !== T * (rotaryDim / 2) || sin.size !== cos.size) {
-    throw new LlmkError('LLMK_E_SHAPE', `rope: x ${shapeString(x.shape)}, cos ${shapeString(cos.shape)}, sin ${shapeString(sin.shape)}, rotaryDim ${rotaryDim}`, 'x must be (B, NH, T, HS) and cos/sin (T, rotaryDim/2) with an even rotaryDim ≤ HS');
+  if (
+    x.rank !== 4 ||
+    rotaryDim % 2 !== 0 ||
+    rotaryDim > HS ||
+    cos.size !== T * (rotaryDim / 2) ||
+    sin.size !== cos.size
+  ) {
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `rope: x ${shapeString(x.shape)}, cos ${shapeString(cos.shape)}, sin ${shapeString(sin.shape)}, rotaryDim ${rotaryDim}`,
+      'x must be (B, NH, T, HS) and cos/sin (T, rotaryDim/2) with an even rotaryDim ≤ HS',
+    );
   }
   const xc = contiguous(x);
   const cc = contiguous(cos);
   const sc = contiguous(sin);
   const out = engine.empty(xc.shape, xc.dtype, { uninitialized: true });
-  engine.backend.ropeForward(floats(out), floats(xc), floats(cc), floats(sc), B, NH, T, HS, rotaryDim, interleaved);
+  engine.backend.ropeForward(
+    floats(out),
+    floats(xc),
+    floats(cc),
+    floats(sc),
+    B,
+    NH,
+    T,
+    HS,
+    rotaryDim,
+    interleaved,
+  );
   return record(out, 'rope', [xc], (g, sink) => {
     const gx = sink.grad(xc);
-    if (gx) engine.backend.ropeBackward(floats(gx), floats(contiguous(g)), floats(cc), floats(sc), B, NH, T, HS, rotaryDim, interleaved);
+    if (gx)
+      engine.backend.ropeBackward(
+        floats(gx),
+        floats(contiguous(g)),
+        floats(cc),
+        floats(sc),
+        B,
+        NH,
+        T,
+        HS,
+        rotaryDim,
+        interleaved,
+      );
   });
 }
 

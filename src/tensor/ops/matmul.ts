@@ -29,7 +29,11 @@ interface Plan {
 
 function plan(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Plan {
   if (a.rank < 2 || b.rank < 2) {
-    throw new LlmkError('LLMK_E_SHAPE', `matmul needs rank ≥ 2, got ${shapeString(a.shape)} x ${shapeString(b.shape)}`, 'unsqueeze vectors to (1, n) or (n, 1)');
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `matmul needs rank ≥ 2, got ${shapeString(a.shape)} x ${shapeString(b.shape)}`,
+      'unsqueeze vectors to (1, n) or (n, 1)',
+    );
   }
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
@@ -51,7 +55,11 @@ function plan(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Plan {
   else if (batchA.length === 0) batchShape = batchB;
   else if (batchA.join(',') === batchB.join(',')) batchShape = batchA;
   else {
-    throw new LlmkError('LLMK_E_SHAPE', `matmul batch dims differ: ${shapeString(a.shape)} x ${shapeString(b.shape)}`, 'batch dims must be equal, or one operand 2D');
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `matmul batch dims differ: ${shapeString(a.shape)} x ${shapeString(b.shape)}`,
+      'batch dims must be equal, or one operand 2D',
+    );
   }
   const batch = batchShape.reduce((p, d) => p * d, 1);
   return {
@@ -87,7 +95,16 @@ type Engine = Tensor['engine'];
 type F = Float32Array | Float64Array;
 
 /** C = op(A)·op(B) (+ beta·C), flattening a batch against a shared B into one GEMM when possible. */
-function gemmInto(engine: Engine, transA: boolean, transB: boolean, p: Plan, A: F, B: F, C: F, beta: number): void {
+function gemmInto(
+  engine: Engine,
+  transA: boolean,
+  transB: boolean,
+  p: Plan,
+  A: F,
+  B: F,
+  C: F,
+  beta: number,
+): void {
   const { M, N, K, batch } = p;
   const lda = transA ? M : K;
   const ldb = transB ? K : N;
@@ -95,7 +112,25 @@ function gemmInto(engine: Engine, transA: boolean, transB: boolean, p: Plan, A: 
     engine.backend.gemm(false, transB, batch * M, N, K, 1, A, lda, 0, B, ldb, 0, beta, C, N, 0, 1);
     return;
   }
-  engine.backend.gemm(transA, transB, M, N, K, 1, A, lda, p.strideA, B, ldb, p.strideB, beta, C, N, M * N, batch);
+  engine.backend.gemm(
+    transA,
+    transB,
+    M,
+    N,
+    K,
+    1,
+    A,
+    lda,
+    p.strideA,
+    B,
+    ldb,
+    p.strideB,
+    beta,
+    C,
+    N,
+    M * N,
+    batch,
+  );
 }
 
 /** dA += (stored layout of) dC·op(B)ᵀ, per batch item; a shared A sums over the batch. */
@@ -141,7 +176,12 @@ export type WeightLayout = 'out_in' | 'in_out';
  * y = x·Wᵀ + b for W (out, in) (torch.nn.Linear, the default) or y = x·W + b for W (in, out)
  * (Hugging Face GPT-2's Conv1D). x is (…, in); the bias is added inside the GEMM (beta = 1).
  */
-export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, layout: WeightLayout = 'out_in'): Tensor {
+export function linear(
+  x: Tensor,
+  weight: Tensor,
+  bias: Tensor | null = null,
+  layout: WeightLayout = 'out_in',
+): Tensor {
   const engine = x.engine;
   const xc = contiguous(x);
   const w = contiguous(weight);
@@ -153,11 +193,17 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, la
     throw new LlmkError(
       'LLMK_E_SHAPE',
       `linear: input ${shapeString(x.shape)} and weight ${shapeString(weight.shape)} (${layout}) disagree on in-features (${inF} vs ${wIn})`,
-      layout === 'out_in' ? "weight must be (out, in); for Conv1D (in, out) weights pass layout 'in_out'" : 'weight must be (in, out)',
+      layout === 'out_in'
+        ? "weight must be (out, in); for Conv1D (in, out) weights pass layout 'in_out'"
+        : 'weight must be (in, out)',
     );
   }
   if (bias && (bias.rank !== 1 || bias.shape[0] !== outF)) {
-    throw new LlmkError('LLMK_E_SHAPE', `linear: bias ${shapeString(bias.shape)} does not match ${outF} out-features`, 'bias must be (out,)');
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `linear: bias ${shapeString(bias.shape)} does not match ${outF} out-features`,
+      'bias must be (out,)',
+    );
   }
   const rows = xc.size / inF;
   const transB = layout === 'out_in';
@@ -167,18 +213,93 @@ export function linear(x: Tensor, weight: Tensor, bias: Tensor | null = null, la
     const b = floats(contiguous(bias));
     for (let r = 0; r < rows; r++) Y.set(b, r * outF);
   }
-  engine.backend.gemm(false, transB, rows, outF, inF, 1, floats(xc), inF, 0, floats(w), transB ? inF : outF, 0, bias ? 1 : 0, Y, outF, 0, 1);
+  engine.backend.gemm(
+    false,
+    transB,
+    rows,
+    outF,
+    inF,
+    1,
+    floats(xc),
+    inF,
+    0,
+    floats(w),
+    transB ? inF : outF,
+    0,
+    bias ? 1 : 0,
+    Y,
+    outF,
+    0,
+    1,
+  );
   const inputs = bias ? [xc, w, bias] : [xc, w];
   return record(out, 'linear', inputs, (g, sink) => {
     const dY = floats(contiguous(g));
     const gx = sink.grad(xc);
     // dX = dY·W (out_in) or dY·Wᵀ (in_out)
-    if (gx) engine.backend.gemm(false, !transB, rows, inF, outF, 1, dY, outF, 0, floats(w), transB ? inF : outF, 0, 1, floats(gx), inF, 0, 1);
+    if (gx)
+      engine.backend.gemm(
+        false,
+        !transB,
+        rows,
+        inF,
+        outF,
+        1,
+        dY,
+        outF,
+        0,
+        floats(w),
+        transB ? inF : outF,
+        0,
+        1,
+        floats(gx),
+        inF,
+        0,
+        1,
+      );
     const gw = sink.grad(w);
     // dW = dYᵀ·X (out_in) or Xᵀ·dY (in_out)
     if (gw) {
-      if (transB) engine.backend.gemm(true, false, outF, inF, rows, 1, dY, outF, 0, floats(xc), inF, 0, 1, floats(gw), inF, 0, 1);
-      else engine.backend.gemm(true, false, inF, outF, rows, 1, floats(xc), inF, 0, dY, outF, 0, 1, floats(gw), outF, 0, 1);
+      if (transB)
+        engine.backend.gemm(
+          true,
+          false,
+          outF,
+          inF,
+          rows,
+          1,
+          dY,
+          outF,
+          0,
+          floats(xc),
+          inF,
+          0,
+          1,
+          floats(gw),
+          inF,
+          0,
+          1,
+        );
+      else
+        engine.backend.gemm(
+          true,
+          false,
+          inF,
+          outF,
+          rows,
+          1,
+          floats(xc),
+          inF,
+          0,
+          dY,
+          outF,
+          0,
+          1,
+          floats(gw),
+          outF,
+          0,
+          1,
+        );
     }
     const gbias = bias ? sink.grad(bias) : null;
     if (gbias) {

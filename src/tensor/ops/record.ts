@@ -26,20 +26,35 @@ export function record(
 
 /** The dense float elements of a contiguous tensor (kernels' view of it). */
 export function floats(t: Tensor): FloatArray {
-  check(t.dtype !== 'i32', 'LLMK_E_DTYPE', () => `expected a float tensor, got i32 ${shapeString(t.shape)}`, 'convert it with toFloat(t)');
+  check(
+    t.dtype !== 'i32',
+    'LLMK_E_DTYPE',
+    () => `expected a float tensor, got i32 ${shapeString(t.shape)}`,
+    'convert it with toFloat(t)',
+  );
   return t.values() as FloatArray;
 }
 
 /** The dense int32 elements of a contiguous i32 tensor. */
 export function ints(t: Tensor): Int32Array {
-  check(t.dtype === 'i32', 'LLMK_E_DTYPE', () => `expected an i32 tensor (ids/targets), got ${t.dtype} ${shapeString(t.shape)}`, 'create index tensors with dtype i32');
+  check(
+    t.dtype === 'i32',
+    'LLMK_E_DTYPE',
+    () => `expected an i32 tensor (ids/targets), got ${t.dtype} ${shapeString(t.shape)}`,
+    'create index tensors with dtype i32',
+  );
   return t.values() as Int32Array;
 }
 
 /** Normalises a possibly negative dimension index against a rank. */
 export function normDim(dim: number, rank: number, what = 'dim'): number {
   const d = dim < 0 ? dim + rank : dim;
-  check(Number.isInteger(d) && d >= 0 && d < Math.max(rank, 1), 'LLMK_E_ARG', () => `${what} ${dim} out of range for rank ${rank}`, `use a value in [${-rank}, ${rank - 1}]`);
+  check(
+    Number.isInteger(d) && d >= 0 && d < Math.max(rank, 1),
+    'LLMK_E_ARG',
+    () => `${what} ${dim} out of range for rank ${rank}`,
+    `use a value in [${-rank}, ${rank - 1}]`,
+  );
   return d;
 }
 

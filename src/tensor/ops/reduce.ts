@@ -69,7 +69,9 @@ function extreme(op: ReduceOpCode, x: Tensor, dim: number, options: ReduceOption
   const inner = x.shape.slice(d + 1).reduce((a, b) => a * b, 1);
   const keptShape = [...x.shape];
   keptShape[d] = 1;
-  const out = engine.empty(options.keepDim ? keptShape : dropDims(x.shape, [d]), x.dtype, { uninitialized: true });
+  const out = engine.empty(options.keepDim ? keptShape : dropDims(x.shape, [d]), x.dtype, {
+    uninitialized: true,
+  });
   engine.backend.reduce(op, floats(out), floats(xc), outer, x.shape[d], inner);
   return record(out, op === ReduceOp.max ? 'max' : 'min', [xc], (g, sink) => {
     const gx = sink.grad(xc);
@@ -124,7 +126,9 @@ function argExtreme(op: ReduceOpCode, x: Tensor, dim: number, options: ReduceOpt
   const inner = x.shape.slice(d + 1).reduce((a, b) => a * b, 1);
   const keptShape = [...x.shape];
   keptShape[d] = 1;
-  const out = x.engine.empty(options.keepDim ? keptShape : dropDims(x.shape, [d]), 'i32', { uninitialized: true });
+  const out = x.engine.empty(options.keepDim ? keptShape : dropDims(x.shape, [d]), 'i32', {
+    uninitialized: true,
+  });
   x.engine.backend.argReduce(op, out.values() as Int32Array, floats(xc), outer, x.shape[d], inner);
   return out;
 }

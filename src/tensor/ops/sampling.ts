@@ -16,7 +16,12 @@ export function argsortDescending(row: Row): Int32Array {
 
 /** The k largest values and their indices, largest first. */
 export function topk(row: Row, k: number): { values: Float64Array; indices: Int32Array } {
-  check(k >= 1 && k <= row.length, 'LLMK_E_ARG', () => `topk k=${k} for a row of ${row.length}`, `k must be in [1, ${row.length}]`);
+  check(
+    k >= 1 && k <= row.length,
+    'LLMK_E_ARG',
+    () => `topk k=${k} for a row of ${row.length}`,
+    `k must be in [1, ${row.length}]`,
+  );
   const order = argsortDescending(row).subarray(0, k);
   return { values: Float64Array.from(order, (i) => row[i]), indices: Int32Array.from(order) };
 }
@@ -35,7 +40,12 @@ export function cumsum(row: Row): Float64Array {
 export function multinomial(weights: Row, rng: Rng): number {
   let total = 0;
   for (let i = 0; i < weights.length; i++) total += weights[i];
-  check(total > 0 && Number.isFinite(total), 'LLMK_E_ARG', () => `multinomial weights sum to ${total}`, 'weights must be non-negative with a positive finite sum');
+  check(
+    total > 0 && Number.isFinite(total),
+    'LLMK_E_ARG',
+    () => `multinomial weights sum to ${total}`,
+    'weights must be non-negative with a positive finite sum',
+  );
   const u = rng.uniform() * total;
   let acc = 0;
   for (let i = 0; i < weights.length; i++) {

@@ -24,7 +24,11 @@ function readBroadcast(t: Tensor, shape: readonly number[]): (i: number) => numb
 /** cond ? a : b elementwise (cond nonzero = true); gradients flow to the chosen side. */
 export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
   if (a.dtype !== b.dtype) {
-    throw new LlmkError('LLMK_E_DTYPE', `where: ${a.dtype} and ${b.dtype} operands`, 'both branches must share a dtype');
+    throw new LlmkError(
+      'LLMK_E_DTYPE',
+      `where: ${a.dtype} and ${b.dtype} operands`,
+      'both branches must share a dtype',
+    );
   }
   const shape = broadcastShapes(broadcastShapes(cond.shape, a.shape), b.shape);
   const engine = a.engine;
@@ -58,7 +62,11 @@ export function where(cond: Tensor, a: Tensor, b: Tensor): Tensor {
 export function maskedFill(x: Tensor, mask: Tensor, value: number): Tensor {
   const shape = broadcastShapes(x.shape, mask.shape);
   if (shape.join(',') !== x.shape.join(',')) {
-    throw new LlmkError('LLMK_E_SHAPE', `maskedFill: mask ${shapeString(mask.shape)} does not broadcast to ${shapeString(x.shape)}`, 'the mask must broadcast to the tensor, not grow it');
+    throw new LlmkError(
+      'LLMK_E_SHAPE',
+      `maskedFill: mask ${shapeString(mask.shape)} does not broadcast to ${shapeString(x.shape)}`,
+      'the mask must broadcast to the tensor, not grow it',
+    );
   }
   return where(mask, x.engine.full([], value, x.dtype), x);
 }

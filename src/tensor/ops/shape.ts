@@ -60,10 +60,20 @@ function resolveShape(size: number, shape: readonly number[]): number[] {
   const infer = out.indexOf(-1);
   if (infer >= 0) {
     const known = out.reduce((p, d, i) => (i === infer ? p : p * d), 1);
-    check(known > 0 && size % known === 0, 'LLMK_E_SHAPE', () => `cannot reshape ${size} elements to ${shapeString(shape)}`, 'the known dimensions must divide the size');
+    check(
+      known > 0 && size % known === 0,
+      'LLMK_E_SHAPE',
+      () => `cannot reshape ${size} elements to ${shapeString(shape)}`,
+      'the known dimensions must divide the size',
+    );
     out[infer] = size / known;
   }
-  check(numel(out) === size, 'LLMK_E_SHAPE', () => `cannot reshape ${size} elements to ${shapeString(shape)}`, 'the new shape must hold the same number of elements');
+  check(
+    numel(out) === size,
+    'LLMK_E_SHAPE',
+    () => `cannot reshape ${size} elements to ${shapeString(shape)}`,
+    'the new shape must hold the same number of elements',
+  );
   return out;
 }
 
@@ -92,14 +102,29 @@ export function unsqueeze(x: Tensor, dim: number): Tensor {
 
 export function squeeze(x: Tensor, dim: number): Tensor {
   const d = normDim(dim, x.rank);
-  check(x.shape[d] === 1, 'LLMK_E_SHAPE', () => `squeeze(${dim}) of size ${x.shape[d]} in ${shapeString(x.shape)}`, 'only size-1 dimensions can be squeezed');
+  check(
+    x.shape[d] === 1,
+    'LLMK_E_SHAPE',
+    () => `squeeze(${dim}) of size ${x.shape[d]} in ${shapeString(x.shape)}`,
+    'only size-1 dimensions can be squeezed',
+  );
   return reshape(x, [...x.shape.slice(0, d), ...x.shape.slice(d + 1)]);
 }
 
 export function permute(x: Tensor, dims: readonly number[]): Tensor {
-  check(dims.length === x.rank, 'LLMK_E_ARG', () => `permute needs ${x.rank} dims, got (${dims})`, 'list every dimension once');
+  check(
+    dims.length === x.rank,
+    'LLMK_E_ARG',
+    () => `permute needs ${x.rank} dims, got (${dims})`,
+    'list every dimension once',
+  );
   const norm = dims.map((d) => normDim(d, x.rank));
-  check(new Set(norm).size === norm.length, 'LLMK_E_ARG', () => `permute dims (${dims}) repeat a dimension`, 'list every dimension once');
+  check(
+    new Set(norm).size === norm.length,
+    'LLMK_E_ARG',
+    () => `permute dims (${dims}) repeat a dimension`,
+    'list every dimension once',
+  );
   const out = x.view(
     norm.map((d) => x.shape[d]),
     norm.map((d) => x.strides[d]),
@@ -143,8 +168,16 @@ export function slice(x: Tensor, dim: number, start: number, end?: number): Tens
 export function split(x: Tensor, sizes: number | readonly number[], dim = 0): Tensor[] {
   const d = normDim(dim, x.rank);
   const n = x.shape[d];
-  const list = typeof sizes === 'number' ? Array.from({ length: Math.ceil(n / sizes) }, (_, i) => Math.min(sizes, n - i * sizes)) : sizes;
-  check(list.reduce((a, b) => a + b, 0) === n, 'LLMK_E_SHAPE', () => `split sizes (${list}) do not add up to ${n} along dim ${dim}`, 'sizes must sum to the dimension');
+  const list =
+    typeof sizes === 'number'
+      ? Array.from({ length: Math.ceil(n / sizes) }, (_, i) => Math.min(sizes, n - i * sizes))
+      : sizes;
+  check(
+    list.reduce((a, b) => a + b, 0) === n,
+    'LLMK_E_SHAPE',
+    () => `split sizes (${list}) do not add up to ${n} along dim ${dim}`,
+    'sizes must sum to the dimension',
+  );
   let start = 0;
   return list.map((size) => {
     const piece = slice(x, d, start, start + size);
@@ -158,9 +191,16 @@ export function concat(xs: readonly Tensor[], dim = 0): Tensor {
   const first = xs[0];
   const d = normDim(dim, first.rank);
   for (const t of xs) {
-    const ok = t.rank === first.rank && t.dtype === first.dtype && t.shape.every((s, i) => i === d || s === first.shape[i]);
+    const ok =
+      t.rank === first.rank &&
+      t.dtype === first.dtype &&
+      t.shape.every((s, i) => i === d || s === first.shape[i]);
     if (!ok) {
-      throw new LlmkError('LLMK_E_SHAPE', `concat along dim ${dim}: ${xs.map((x) => shapeString(x.shape)).join(' vs ')}`, 'all dimensions but the concat one must match, with one dtype');
+      throw new LlmkError(
+        'LLMK_E_SHAPE',
+        `concat along dim ${dim}: ${xs.map((x) => shapeString(x.shape)).join(' vs ')}`,
+        'all dimensions but the concat one must match, with one dtype',
+      );
     }
   }
   const shape = [...first.shape];
@@ -187,7 +227,12 @@ export function concat(xs: readonly Tensor[], dim = 0): Tensor {
   });
 }
 
-function copyDenseInto(dst: ArrayLike<number> & { [i: number]: number }, offset: number, strides: readonly number[], src: Tensor): void {
+function copyDenseInto(
+  dst: ArrayLike<number> & { [i: number]: number },
+  offset: number,
+  strides: readonly number[],
+  src: Tensor,
+): void {
   const v = src.values();
   const shape = src.shape;
   const nd = shape.length;
@@ -214,12 +259,22 @@ export function stack(xs: readonly Tensor[], dim = 0): Tensor {
 
 /** Broadcast view to `shape` (size-1 dims and missing leading dims repeat with stride 0). */
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  check(shape.length >= x.rank, 'LLMK_E_SHAPE', () => `cannot expand ${shapeString(x.shape)} to ${shapeString(shape)}`, 'the target needs at least as many dims');
+  check(
+    shape.length >= x.rank,
+    'LLMK_E_SHAPE',
+    () => `cannot expand ${shapeString(x.shape)} to ${shapeString(shape)}`,
+    'the target needs at least as many dims',
+  );
   const lead = shape.length - x.rank;
   const strides = shape.map((s, i) => {
     if (i < lead) return 0;
     const xs = x.shape[i - lead];
-    check(xs === s || xs === 1, 'LLMK_E_SHAPE', () => `cannot expand ${shapeString(x.shape)} to ${shapeString(shape)}`, 'only size-1 dims broadcast');
+    check(
+      xs === s || xs === 1,
+      'LLMK_E_SHAPE',
+      () => `cannot expand ${shapeString(x.shape)} to ${shapeString(shape)}`,
+      'only size-1 dims broadcast',
+    );
     return xs === s ? x.strides[i - lead] : 0;
   });
   const out = x.view([...shape], strides, x.offset);
