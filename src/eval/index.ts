@@ -8,4 +8,5 @@ export * from './perplexity.js';
 export * from './porter.js';
 export { pyFixed } from './pyString.js';
 export * from './rouge.js';
+export * from './spans.js';
 export * from './textFiles.js';
