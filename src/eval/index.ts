@@ -9,4 +9,5 @@ export * from './porter.js';
 export { pyFixed } from './pyString.js';
 export * from './rouge.js';
 export * from './spans.js';
+export * from './ter.js';
 export * from './textFiles.js';

@@ -17,6 +17,7 @@ const golden = JSON.parse(
   readFileSync(`${REPO_ROOT}/test/golden/fixtures/sacrebleu-golden.json`, 'utf8'),
 ) as {
   multi30k: {
+    ter: { options: Record<string, unknown>; score: number }[];
     bleu: { options: Record<string, unknown>; refs: number; score: number }[];
     chrf: { options: Record<string, unknown>; score: number }[];
   };
@@ -80,6 +81,16 @@ test('llmk metrics chrf / chrF++ equal sacrebleu; two --ref files are two refere
   ) as { score: number };
   const want = golden.multi30k.bleu.find((e) => e.refs === 2)!;
   assert.ok(Math.abs(two.score - want.score) < 1e-12);
+});
+
+test('llmk metrics ter (--no-punct) equals sacrebleu TER(no_punct=True)', () => {
+  const out = JSON.parse(
+    llmk('metrics', 'ter', '--hyp', HYP, '--ref', REF, '--no-punct', '--json').stdout,
+  ) as { score: number };
+  const want = golden.multi30k.ter.find(
+    (e) => e.options.no_punct === true && Object.keys(e.options).length === 1,
+  )!;
+  assert.ok(Math.abs(out.score - want.score) < 1e-12, `${out.score} vs sacrebleu ${want.score}`);
 });
 
 test('llmk metrics rouge: identical files score 1, bootstrap interval is reported', () => {
