@@ -176,8 +176,8 @@ test('TER equals sacrebleu on Multi30k val and Chinese Tatoeba, for each Tercom 
 test('Tercom tokenizer reproduces sacrebleu on the stress strings for each option set', () => {
   for (const [key, want] of Object.entries(G.stress.tercom_tokenized)) {
     const opts = terOptions(JSON.parse(key) as TerEntry['options']);
-    G.stress.lines.forEach((line, i) =>
-      assert.equal(tercomTokenize(line, opts), want[i], `${key} ${JSON.stringify(line)}`),
-    );
+    for (const [i, line] of G.stress.lines.entries()) {
+      assert.equal(tercomTokenize(line, opts), want[i], `${key} ${JSON.stringify(line)}`);
+    }
   }
 });
