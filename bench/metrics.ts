@@ -1,6 +1,6 @@
 /**
  * Metric throughput on the Multi30k validation set (1,014 segments, copy-the-source system):
- * corpus BLEU, chrF, chrF++ and ROUGE, in segments per second. Anchor: the same metrics computed by
+ * corpus BLEU, chrF, chrF++, TER and ROUGE, in segments per second. Anchor: the same metrics computed by
  * sacrebleu (Python, run from a source checkout named by LLMK_SACREBLEU_SRC, as in
  * scripts/golden/sacrebleu_golden.py) in the same run; skipped when that variable is unset.
  *
@@ -10,7 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { corpusBleu, corpusChrf, readSegments, rougeScore } from '../src/eval/index.js';
+import { corpusBleu, corpusChrf, corpusTer, readSegments, rougeScore } from '../src/eval/index.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,7 +53,7 @@ function anchor(hypPath: string, refPath: string, repeats: number): Record<strin
 import sys, types, time, statistics, json
 sys.path.insert(0, ${JSON.stringify(src)})
 m = types.ModuleType('sacrebleu.version'); m.__version__ = 'source'; sys.modules['sacrebleu.version'] = m
-from sacrebleu.metrics import BLEU, CHRF
+from sacrebleu.metrics import BLEU, CHRF, TER
 rd = lambda p: [l.rstrip() for l in open(p, encoding='utf-8', newline='\\n')]
 h, r = rd(${JSON.stringify(hypPath)}), rd(${JSON.stringify(refPath)})
 def t(f):
@@ -67,6 +67,7 @@ print(json.dumps({
   'BLEU intl': t(lambda: BLEU(tokenize='intl').corpus_score(h, [r])),
   'chrF': t(lambda: CHRF().corpus_score(h, [r])),
   'chrF++': t(lambda: CHRF(word_order=2).corpus_score(h, [r])),
+  'TER': t(lambda: TER().corpus_score(h, [r])),
 }))
 `;
   const res = spawnSync('/usr/bin/python3', ['-c', py], { encoding: 'utf8' });
@@ -89,6 +90,7 @@ export function runMetricsBench(opts: MetricsBenchOptions = {}): MetricsBenchRow
     ['BLEU intl', () => corpusBleu(hyps, [refs], { tokenize: 'intl' })],
     ['chrF', () => corpusChrf(hyps, [refs])],
     ['chrF++', () => corpusChrf(hyps, [refs], { wordOrder: 2 })],
+    ['TER', () => corpusTer(hyps, [refs])],
     ['ROUGE 1/2/L', () => hyps.map((h, i) => rougeScore(refs[i], h))],
     [
       'ROUGE 1/2/L stemmed',
