@@ -5,3 +5,7 @@ import { runTrackBench } from './track.js';
 const quick = process.argv.includes('--quick');
 await runTrackBench({ quick });
 await runTokenizeBench();
+/** `npm run bench`: every benchmark, each printing its table and writing JSON under .bench/. */
+import { runMetricsBench } from './metrics.js';
+
+runMetricsBench();

@@ -18,4 +18,6 @@ export {
   SGD,
   type SGDOptions,
 } from './train/optim.js';
+export * from './eval/index.js';
+export { formatDuration, Progress, type ProgressMode, type ProgressOptions } from './track/progress.js';
 export { VERSION } from './version.js';
