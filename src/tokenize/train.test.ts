@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import hf from 'tokenizers';
 import { CharTokenizer } from './char.js';
 import { loadTokenizer } from './load.js';
-import { trainTokenizer } from './train.js';
+import { bertWords, trainTokenizer } from './train.js';
 
 const SHAKESPEARE = '../shared/data/tinyshakespeare/input.txt';
 const dir = mkdtempSync(join(tmpdir(), 'llmk-train-'));
@@ -86,4 +86,14 @@ test('training input errors are typed', async () => {
     /LLMK_E_NOT_FOUND: training file .*nope\.txt does not exist/,
   );
   await assert.rejects(trainTokenizer({ type: 'bpe', texts: ['x'], vocabSize: 0 }), /LLMK_E_ARG/);
+});
+
+test('bertWords (training-side BERT normalisation) equals Hugging Face BertNormalizer + BertPreTokenizer', () => {
+  const text = `${readFileSync(SHAKESPEARE, 'utf8').slice(0, 20000)} Héllo 我想在apple工作 naïve — “quoted” \u0007 x\u00a0y ½ Führer ﬁ`;
+  const normalizer = hf.bertNormalizer({ lowercase: true });
+  const pre = hf.bertPreTokenizer();
+  const theirs = text
+    .split('\n')
+    .flatMap((line) => pre.preTokenizeString(normalizer.normalizeString(line)).map(([w]) => w));
+  assert.deepEqual(bertWords(text), theirs);
 });

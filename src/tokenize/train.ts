@@ -24,10 +24,11 @@ import { join } from 'node:path';
 import hf from 'tokenizers';
 import { LlmkError } from '../errors.js';
 import { Progress, type ProgressMode } from '../track/progress.js';
-import { byteAlphabet, bytesToUnicode, GPT2_PATTERN, trainBpe } from './bpe-train.js';
+import { byteAlphabet, bytesToUnicode, trainBpe } from './bpe-train.js';
 import { CharTokenizer } from './char.js';
 import { byteLevelBpeJson } from './gguf-vocab.js';
 import { HfTokenizerAdapter } from './hf.js';
+import { gpt2PreTokenize } from './pretokenize.js';
 import type { Tokenizer } from './types.js';
 
 export type TrainType = 'bpe' | 'wordpiece' | 'unigram' | 'char';
@@ -113,13 +114,7 @@ async function trainByteLevel(options: TrainOptions, mode: ProgressMode): Promis
   const specials = options.specialTokens ?? [];
   const table = bytesToUnicode();
   const read = new Progress({ label: 'count', unit: 'kB', total: totalKb(options), mode });
-  const words = await countWords(
-    options,
-    (text, add) => {
-      for (const m of text.matchAll(GPT2_PATTERN)) add(m[0]);
-    },
-    read,
-  );
+  const words = await countWords(options, gpt2PreTokenize, read);
   read.finish({ words: words.size });
   const merge = new Progress({ label: 'merge', unit: 'merges', mode });
   const decodeSym = new Map(table.map((ch, b) => [ch, b]));
@@ -145,16 +140,37 @@ async function trainByteLevel(options: TrainOptions, mode: ProgressMode): Promis
   return HfTokenizerAdapter.fromJSON(JSON.stringify(json), 'trained BPE tokenizer');
 }
 
+// BERT's BasicTokenizer as Hugging Face's BertNormalizer (clean_text, handle_chinese_chars,
+// strip_accents, lowercase) + BertPreTokenizer define it (tokenizers/src/normalizers/bert.rs,
+// pre_tokenizers/bert.rs). Done here because the binding's per-string calls take seconds per
+// megabyte; encoding still runs Hugging Face's own version, and a test checks the two agree.
+const CONTROL = /[\0\uFFFD\p{Cc}\p{Cf}\p{Co}\p{Cn}]/gu;
+const CJK =
+  /([\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}])/gu;
+const PIECE = /[\p{P}!-/:-@[-`{-~]|[^\s\p{P}!-/:-@[-`{-~]+/gu;
+
+/** The words BERT's normaliser + pre-tokenizer make of `text`. */
+export function bertWords(text: string): string[] {
+  // Whitespace first (tab and newline are also control characters), then drop the other controls.
+  const normal = text
+    .replace(/\s/g, ' ')
+    .replace(CONTROL, '')
+    .replace(CJK, ' $1 ')
+    .normalize('NFD')
+    .replace(/\p{Mn}/gu, '')
+    .toLowerCase();
+  const words: string[] = [];
+  for (const m of normal.matchAll(PIECE)) words.push(m[0]);
+  return words;
+}
+
 async function trainWordPiece(options: TrainOptions, mode: ProgressMode): Promise<Tokenizer> {
   const specials = options.specialTokens ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-  const normalizer = hf.bertNormalizer({ lowercase: true });
-  const pre = hf.bertPreTokenizer();
   const read = new Progress({ label: 'count', unit: 'kB', total: totalKb(options), mode });
   const words = await countWords(
     { ...options, specialTokens: specials },
     (text, add) => {
-      // One call per document: BERT pre-tokenisation splits on all whitespace, newlines included.
-      if (text.length > 0) for (const [w] of pre.preTokenizeString(normalizer.normalizeString(text))) add(w);
+      for (const w of bertWords(text)) add(w);
     },
     read,
   );
