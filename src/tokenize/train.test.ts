@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import hf from 'tokenizers';
 import { CharTokenizer } from './char.js';
 import { loadTokenizer } from './load.js';
-import { bertWords, trainTokenizer } from './train.js';
+import { bertWords } from './pretokenize.js';
+import { trainTokenizer } from './train.js';
 
 const SHAKESPEARE = '../shared/data/tinyshakespeare/input.txt';
 const dir = mkdtempSync(join(tmpdir(), 'llmk-train-'));
@@ -31,8 +32,12 @@ test('byte-level BPE from an iterable: exact vocab size, specials first, round t
 });
 
 test('WordPiece: BERT normalisation, ## continuations, [CLS]/[SEP] template, exact vocab size', async () => {
-  const tok = await trainTokenizer({ type: 'wordpiece', files: [SHAKESPEARE], vocabSize: 2000 });
-  assert.equal(tok.vocabSize, 2000);
+  const tok = await trainTokenizer({
+    type: 'wordpiece',
+    texts: [readFileSync(SHAKESPEARE, 'utf8').slice(0, 300_000)],
+    vocabSize: 1500,
+  });
+  assert.equal(tok.vocabSize, 1500);
   assert.equal(tok.tokenToId('[PAD]'), 0);
   const enc = await tok.encode('KING RICHARD: Wherefore?');
   assert.equal(enc.tokens[0], '[CLS]');
@@ -96,4 +101,23 @@ test('bertWords (training-side BERT normalisation) equals Hugging Face BertNorma
     .split('\n')
     .flatMap((line) => pre.preTokenizeString(normalizer.normalizeString(line)).map(([w]) => w));
   assert.deepEqual(bertWords(text), theirs);
+});
+
+test('counting on worker threads gives the same tokenizer as counting in one thread', async () => {
+  const texts = [readFileSync(SHAKESPEARE, 'utf8').slice(0, 200_000), 'the end<|endoftext|>the start', 'x'];
+  const one = await trainTokenizer({
+    type: 'bpe',
+    texts,
+    vocabSize: 400,
+    specialTokens: ['<|endoftext|>'],
+    threads: 1,
+  });
+  const two = await trainTokenizer({
+    type: 'bpe',
+    texts,
+    vocabSize: 400,
+    specialTokens: ['<|endoftext|>'],
+    threads: 2,
+  });
+  assert.equal(two.toJSON(), one.toJSON());
 });

@@ -4,8 +4,10 @@
  *   tokenizer.json. The `tokenizers` npm binding (0.23) exposes `Tokenizer.train(files)` only with the
  *   model's default trainer — no vocabulary size, no special tokens — so BPE and WordPiece are trained
  *   here and loaded back into Hugging Face for encoding.
- * - `wordpiece`: BERT normalisation and pre-tokenisation (run by Hugging Face), then BPE merges over
- *   `##`-continued characters, which is exactly how Hugging Face's WordPieceTrainer builds its vocabulary.
+ * - `wordpiece`: BERT normalisation and pre-tokenisation, then BPE merges over `##`-continued
+ *   characters — the procedure of Hugging Face's WordPieceTrainer (its BpeTrainer with a continuing
+ *   prefix); equal-count ties are broken our way (greater pair first), so the order of tied merges can
+ *   differ from Hugging Face's.
  * - `unigram`: Hugging Face's UnigramTrainer with its defaults (target 8000 pieces), then the pieces
  *   beyond `vocabSize` with the lowest log-probabilities are dropped (single characters are kept).
  * - `char`: one token per distinct character (CharTokenizer).
@@ -19,16 +21,16 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hf from 'tokenizers';
 import { LlmkError } from '../errors.js';
 import { Progress, type ProgressMode } from '../track/progress.js';
 import { byteAlphabet, bytesToUnicode, trainBpe } from './bpe-train.js';
 import { CharTokenizer } from './char.js';
+import { countWords } from './count.js';
 import { byteLevelBpeJson } from './gguf-vocab.js';
 import { HfTokenizerAdapter } from './hf.js';
-import { gpt2PreTokenize } from './pretokenize.js';
 import type { Tokenizer } from './types.js';
 
 export type TrainType = 'bpe' | 'wordpiece' | 'unigram' | 'char';
@@ -43,6 +45,8 @@ export interface TrainOptions {
   /** Added first (ids 0..n-1), never split, never merged across. */
   specialTokens?: string[];
   progress?: ProgressMode;
+  /** Worker threads for counting words; default: see countThreads. */
+  threads?: number;
 }
 
 const CHUNK = 16 << 20;
@@ -67,29 +71,15 @@ async function* textsOf(options: TrainOptions): AsyncGenerator<string> {
   if (options.texts) for await (const t of options.texts) yield t;
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Counts pre-tokens of every document, splitting around special tokens first. */
-async function countWords(
-  options: TrainOptions,
-  preTokenize: (text: string, add: (word: string) => void) => void,
-  progress: Progress,
-): Promise<Map<string, number>> {
-  const words = new Map<string, number>();
-  const add = (w: string): void => {
-    words.set(w, (words.get(w) ?? 0) + 1);
-  };
-  const specials = options.specialTokens ?? [];
-  const splitter = specials.length > 0 ? new RegExp(specials.map(escapeRegex).join('|'), 'g') : undefined;
-  let bytes = 0;
-  for await (const doc of textsOf(options)) {
-    for (const part of splitter ? doc.split(splitter) : [doc]) preTokenize(part, add);
-    bytes += Buffer.byteLength(doc);
-    progress.update(Math.round(bytes / 1e3));
-  }
-  return words;
+/**
+ * Worker threads for counting: one per core (or LLMK_THREADS), but none for inputs under 32 MB,
+ * where starting workers costs more than it saves.
+ */
+function countThreads(options: TrainOptions): number {
+  if (options.threads !== undefined) return options.threads;
+  if (totalKb(options) < 32_000) return 1;
+  const env = Number(process.env.LLMK_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
 
 function addedTokenEntries(specials: string[]): object[] {
@@ -114,7 +104,12 @@ async function trainByteLevel(options: TrainOptions, mode: ProgressMode): Promis
   const specials = options.specialTokens ?? [];
   const table = bytesToUnicode();
   const read = new Progress({ label: 'count', unit: 'kB', total: totalKb(options), mode });
-  const words = await countWords(options, gpt2PreTokenize, read);
+  const words = await countWords(textsOf(options), {
+    scheme: 'gpt2',
+    specialTokens: specials,
+    threads: countThreads(options),
+    onBytes: (b) => read.update(Math.round(b / 1e3)),
+  });
   read.finish({ words: words.size });
   const merge = new Progress({ label: 'merge', unit: 'merges', mode });
   const decodeSym = new Map(table.map((ch, b) => [ch, b]));
@@ -140,40 +135,15 @@ async function trainByteLevel(options: TrainOptions, mode: ProgressMode): Promis
   return HfTokenizerAdapter.fromJSON(JSON.stringify(json), 'trained BPE tokenizer');
 }
 
-// BERT's BasicTokenizer as Hugging Face's BertNormalizer (clean_text, handle_chinese_chars,
-// strip_accents, lowercase) + BertPreTokenizer define it (tokenizers/src/normalizers/bert.rs,
-// pre_tokenizers/bert.rs). Done here because the binding's per-string calls take seconds per
-// megabyte; encoding still runs Hugging Face's own version, and a test checks the two agree.
-const CONTROL = /[\0\uFFFD\p{Cc}\p{Cf}\p{Co}\p{Cn}]/gu;
-const CJK =
-  /([\u{4E00}-\u{9FFF}\u{3400}-\u{4DBF}\u{20000}-\u{2A6DF}\u{2A700}-\u{2B73F}\u{2B740}-\u{2B81F}\u{2B820}-\u{2CEAF}\u{F900}-\u{FAFF}\u{2F800}-\u{2FA1F}])/gu;
-const PIECE = /[\p{P}!-/:-@[-`{-~]|[^\s\p{P}!-/:-@[-`{-~]+/gu;
-
-/** The words BERT's normaliser + pre-tokenizer make of `text`. */
-export function bertWords(text: string): string[] {
-  // Whitespace first (tab and newline are also control characters), then drop the other controls.
-  const normal = text
-    .replace(/\s/g, ' ')
-    .replace(CONTROL, '')
-    .replace(CJK, ' $1 ')
-    .normalize('NFD')
-    .replace(/\p{Mn}/gu, '')
-    .toLowerCase();
-  const words: string[] = [];
-  for (const m of normal.matchAll(PIECE)) words.push(m[0]);
-  return words;
-}
-
 async function trainWordPiece(options: TrainOptions, mode: ProgressMode): Promise<Tokenizer> {
   const specials = options.specialTokens ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   const read = new Progress({ label: 'count', unit: 'kB', total: totalKb(options), mode });
-  const words = await countWords(
-    { ...options, specialTokens: specials },
-    (text, add) => {
-      for (const w of bertWords(text)) add(w);
-    },
-    read,
-  );
+  const words = await countWords(textsOf(options), {
+    scheme: 'bert',
+    specialTokens: specials,
+    threads: countThreads(options),
+    onBytes: (b) => read.update(Math.round(b / 1e3)),
+  });
   read.finish({ words: words.size });
   const merge = new Progress({ label: 'merge', unit: 'merges', mode });
   const result = trainBpe({
@@ -181,6 +151,14 @@ async function trainWordPiece(options: TrainOptions, mode: ProgressMode): Promis
     split: (w) => Array.from(w, (ch, i) => (i === 0 ? ch : `##${ch}`)),
     join: (a, b) => a + (b.startsWith('##') ? b.slice(2) : b),
     bytesOf: (t) => Buffer.from(t, 'utf8'),
+    // Every character both word-initially and as a `##` continuation, as Hugging Face's trainer does,
+    // so a word may start with a character only ever seen inside words.
+    initialAlphabet: (() => {
+      const chars = new Set<string>();
+      for (const w of words.keys()) for (const ch of w) chars.add(ch);
+      const sorted = [...chars].sort();
+      return [...sorted, ...sorted.map((c) => `##${c}`)];
+    })(),
     vocabSize: options.vocabSize,
     reservedIds: specials.length,
     onProgress: (done, total) => merge.update(done, { target: total }),
