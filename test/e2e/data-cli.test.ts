@@ -26,6 +26,13 @@ test('llmk data import → run (clean, dedup, mask, pack) with a JSON report; --
   const imported = llmk('import', csv, '--format', 'csv', '--output', docs);
   assert.equal(imported.status, 0, imported.stderr);
   assert.equal(JSON.parse(imported.stdout).docsOut, 3);
+  const dupIn = join(dir, 'dups.jsonl');
+  writeFileSync(dupIn, '{"text":"Alpha beta gamma delta."}\n{"text":"Something else"}\n{"text":"ALPHA, beta  gamma delta"}\n');
+  const clusters = join(dir, 'clusters.jsonl');
+  const dedup = llmk('dedup', dupIn, '--output', join(dir, 'dedup.jsonl'), '--clusters', clusters);
+  assert.equal(dedup.status, 0, dedup.stderr);
+  assert.equal(JSON.parse(dedup.stdout).stages[0].details.clusters, 1);
+  assert.deepEqual(JSON.parse(readFileSync(clusters, 'utf8').trim()), { cluster: 0, size: 2, lines: [1, 3] });
   const config = join(dir, 'pipeline.json');
   writeFileSync(
     config,
