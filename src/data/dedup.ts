@@ -13,7 +13,7 @@
  * joins a chain of near-duplicates is dropped as well.
  */
 import { check } from '../errors.js';
-import { fmix32, hashString, mix32, U64Table } from './hash.js';
+import { fmix32, mix32, U64Table } from './hash.js';
 import { WordHasher } from './wordhash.js';
 
 export interface MinHashOptions {

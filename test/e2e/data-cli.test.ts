@@ -27,7 +27,10 @@ test('llmk data import → run (clean, dedup, mask, pack) with a JSON report; --
   assert.equal(imported.status, 0, imported.stderr);
   assert.equal(JSON.parse(imported.stdout).docsOut, 3);
   const dupIn = join(dir, 'dups.jsonl');
-  writeFileSync(dupIn, '{"text":"Alpha beta gamma delta."}\n{"text":"Something else"}\n{"text":"ALPHA, beta  gamma delta"}\n');
+  writeFileSync(
+    dupIn,
+    '{"text":"Alpha beta gamma delta."}\n{"text":"Something else"}\n{"text":"ALPHA, beta  gamma delta"}\n',
+  );
   const clusters = join(dir, 'clusters.jsonl');
   const dedup = llmk('dedup', dupIn, '--output', join(dir, 'dedup.jsonl'), '--clusters', clusters);
   assert.equal(dedup.status, 0, dedup.stderr);
