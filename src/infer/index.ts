@@ -1,4 +1,12 @@
 /** Generation: sampling pipeline, KV-cached (batched, streaming) decoding, the CLI runner. */
+
+export {
+  type GenerateIo,
+  type RunGenerateOptions,
+  type RunGenerateSummary,
+  runGenerate,
+  tokenizerCodec,
+} from './cli.js';
 export {
   type CausalLM,
   type CausalLMForwardOptions,
