@@ -1,15 +1,18 @@
-/** `npm run bench`: every area's benchmark in turn; each prints a table and writes JSON under .bench/. */
+/**
+ * `npm run bench`: every area's benchmark in turn; each prints its table and writes JSON under .bench/.
+ * `npm run bench -- --only data,metrics` runs a subset; `--quick` shortens the ones that support it.
+ */
+import { runDataBench } from './data.js';
+import { runMetricsBench } from './metrics.js';
 import { runTokenizeBench } from './tokenize.js';
 import { runTrackBench } from './track.js';
 
 const quick = process.argv.includes('--quick');
-await runTrackBench({ quick });
-await runTokenizeBench();
-/** `npm run bench`: every benchmark, each printing its table and writing JSON under .bench/. */
-import { runMetricsBench } from './metrics.js';
+const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
+const only = onlyArg ? new Set(onlyArg.split(',')) : null;
+const want = (name: string): boolean => only === null || only.has(name);
 
-runMetricsBench();
-/** `npm run bench`: every area's benchmark in turn; each prints its table and writes its JSON. */
-import { runDataBench } from './data.js';
-
-await runDataBench({ keep: true });
+if (want('track')) await runTrackBench({ quick });
+if (want('metrics')) runMetricsBench();
+if (want('tokenize')) await runTokenizeBench();
+if (want('data')) await runDataBench({ keep: true });

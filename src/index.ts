@@ -1,6 +1,7 @@
 /** The public API of llmk. Everything a user imports comes from here. */
 export * from './data/index.js';
 export { type ErrorCode, LlmkError } from './errors.js';
+export * from './eval/index.js';
 export * from './infer/index.js';
 export * from './io/index.js';
 export * from './models/gpt/index.js';
@@ -18,6 +19,4 @@ export {
   SGD,
   type SGDOptions,
 } from './train/optim.js';
-export * from './eval/index.js';
-export { formatDuration, Progress, type ProgressMode, type ProgressOptions } from './track/progress.js';
 export { VERSION } from './version.js';
