@@ -11,12 +11,5 @@ export * from './tensor/index.js';
 export { Rng, type RngState } from './tensor/random.js';
 export * from './tokenize/index.js';
 export * from './track/index.js';
-export {
-  AdamW,
-  type AdamWOptions,
-  clipGradNorm,
-  type OptimizerState,
-  SGD,
-  type SGDOptions,
-} from './train/optim.js';
+export * from './train/index.js';
 export { VERSION } from './version.js';

@@ -14,6 +14,7 @@ import { Rng } from '../tensor/random.js';
 import { CharTokenizer } from '../tokenize/char.js';
 import type { ProgressMode } from '../track/progress.js';
 import { RunDir } from '../track/run.js';
+import { CausalLMObjective } from './objectives/causal-lm.js';
 import { Trainer, type TrainResult } from './trainer.js';
 
 export const TINY_SHAKESPEARE = new URL('../../fixtures/tinyshakespeare/input.txt', import.meta.url);
@@ -46,10 +47,9 @@ export async function runQuickstart(
   const seed = options.seed ?? 1337;
   const config = gptConfig({ ...BABY_CONFIG, vocabSize: tokenizer.vocabSize });
   const model = new GPT(engine, config, { rng: new Rng(seed) });
+  const batch = { batchSize: 12, seqLen: 64, evalBatches: 20 };
   const trainerOptions = {
     steps: options.steps ?? 2000,
-    batchSize: 12,
-    seqLen: 64,
     lr: 1e-3,
     minLr: 1e-4,
     warmupSteps: 100,
@@ -57,7 +57,6 @@ export async function runQuickstart(
     weightDecay: 0.1,
     gradClip: 1,
     evalInterval: 250,
-    evalBatches: 20,
     seed,
     progress: options.progress ?? 'bar',
   };
@@ -68,7 +67,8 @@ export async function runQuickstart(
       data: 'tinyshakespeare (bundled), char-level, 90/10 split',
     },
   });
-  const trainer = new Trainer(engine, model, { train, val }, trainerOptions, { tokenizer, run });
+  const objective = new CausalLMObjective(model, { train, val }, { ...batch, evalSeed: seed + 1, tokenizer });
+  const trainer = new Trainer(engine, objective, trainerOptions, { run });
   const result = await trainer.run();
   const newline = (await tokenizer.encode('\n')).ids;
   const out = await generate(model, newline, {
