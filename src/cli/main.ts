@@ -5,6 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerMetrics } from './commands/metrics.js';
+import { registerDashboard } from './commands/dashboard.js';
+import { registerTokenizer } from './commands/tokenizer.js';
+import { registerData } from './commands/data.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
@@ -12,6 +16,10 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerMetrics(program);
+  registerDashboard(program);
+  registerTokenizer(program);
+  registerData(program);
   return program;
 }
 

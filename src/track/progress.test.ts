@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { formatDuration, Progress } from './progress.js';
+import { formatDuration, Progress, resolveProgressMode } from './progress.js';
 
 function sink(): { stream: Writable; text: () => string } {
   const chunks: string[] = [];
@@ -61,4 +61,12 @@ test('durations format compactly', () => {
   assert.equal(formatDuration(187), '3m07s');
   assert.equal(formatDuration(3720), '1h02m');
   assert.equal(formatDuration(Number.NaN), '?');
+});
+
+test('resolveProgressMode: --quiet beats --json beats LLMK_PROGRESS beats bar; bad env names the fix', () => {
+  assert.equal(resolveProgressMode({ quiet: true, json: true }, {}), 'quiet');
+  assert.equal(resolveProgressMode({ json: true }, { LLMK_PROGRESS: 'quiet' }), 'json');
+  assert.equal(resolveProgressMode({}, { LLMK_PROGRESS: 'json' }), 'json');
+  assert.equal(resolveProgressMode({}, {}), 'bar');
+  assert.throws(() => resolveProgressMode({}, { LLMK_PROGRESS: 'loud' }), /use bar, json or quiet/);
 });

@@ -3,6 +3,8 @@
  * named values (loss, lr …). Three modes: `bar` (a redrawn line on a TTY, periodic lines
  * otherwise), `json` (one JSON object per update, for scripts) and `quiet` (nothing).
  */
+import { LlmkError } from '../errors.js';
+
 export type ProgressMode = 'bar' | 'json' | 'quiet';
 
 export interface ProgressOptions {
@@ -139,4 +141,26 @@ export class Progress {
     if (this.stream.isTTY) this.stream.write(`\r\x1b[2K${this.line()}${final ? '\n' : ''}`);
     else this.stream.write(`${this.line()}\n`);
   }
+}
+
+/**
+ * Picks the mode from CLI flags, then the `LLMK_PROGRESS` environment variable (`bar`, `json`,
+ * `quiet`; handy in CI), then `bar`. `--quiet` wins over `--json`.
+ */
+export function resolveProgressMode(
+  flags: { quiet?: boolean; json?: boolean } = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ProgressMode {
+  if (flags.quiet) return 'quiet';
+  if (flags.json) return 'json';
+  const fromEnv = env.LLMK_PROGRESS;
+  if (fromEnv === 'bar' || fromEnv === 'json' || fromEnv === 'quiet') return fromEnv;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    throw new LlmkError(
+      'LLMK_E_ARG',
+      `LLMK_PROGRESS="${fromEnv}" is not a progress mode`,
+      'use bar, json or quiet',
+    );
+  }
+  return 'bar';
 }

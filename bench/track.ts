@@ -1,0 +1,183 @@
+/**
+ * Tracking overheads: what a training step pays to log, how fast logs parse, how fast the
+ * dashboard sees a new row. Each figure has an anchor measured in the same run.
+ *   node --import tsx bench/track.ts [--quick]
+ */
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { crc32c } from '../src/track/crc32c.js';
+import { startDashboard } from '../src/track/dashboard/server.js';
+import { formatMetricsLine, readMetricsFile } from '../src/track/metrics.js';
+import { RunDir } from '../src/track/run.js';
+
+export interface TrackBenchOptions {
+  quick?: boolean;
+  /** Where to write the JSON results (default .bench/track.json). */
+  out?: string;
+}
+
+export interface TrackBenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  anchor: string;
+  anchorValue: number;
+  ratio: number;
+}
+
+function timeIt(fn: () => void): number {
+  const t0 = performance.now();
+  fn();
+  return performance.now() - t0;
+}
+
+const SCALARS = { loss: 2.345, lr: 3e-4, grad_norm: 0.9, tokens_per_s: 5123 };
+
+function benchLogging(dir: string, n: number): TrackBenchRow {
+  const run = RunDir.create(dir, 'bench', { config: {} });
+  const ms = timeIt(() => {
+    for (let i = 0; i < n; i++) run.logScalars(i, SCALARS);
+  });
+  run.close();
+  const fd = openSync(join(dir, 'bare.jsonl'), 'a');
+  const line = formatMetricsLine(1, SCALARS, 1700000000.5);
+  const bare = timeIt(() => {
+    for (let i = 0; i < n; i++) writeSync(fd, line);
+  });
+  closeSync(fd);
+  const us = (ms * 1000) / n;
+  const anchorUs = (bare * 1000) / n;
+  return {
+    name: 'RunDir.logScalars (jsonl + tfevents, 4 scalars)',
+    value: us,
+    unit: 'µs/call',
+    anchor: 'one bare writeSync of the same line',
+    anchorValue: anchorUs,
+    ratio: us / anchorUs,
+  };
+}
+
+function benchCrc(size: number, reps: number): TrackBenchRow {
+  const bytes = new Uint8Array(size).map((_, i) => (i * 31) & 0xff);
+  const ours = timeIt(() => {
+    for (let r = 0; r < reps; r++) crc32c(bytes);
+  });
+  const zlib = timeIt(() => {
+    for (let r = 0; r < reps; r++) crc32(bytes);
+  });
+  const mbs = (ms: number) => (size * reps) / 1e6 / (ms / 1000);
+  return {
+    name: 'crc32c (JS, byte table)',
+    value: mbs(ours),
+    unit: 'MB/s',
+    anchor: 'node:zlib crc32 (native CRC-32)',
+    anchorValue: mbs(zlib),
+    ratio: mbs(ours) / mbs(zlib),
+  };
+}
+
+function benchParse(dir: string, n: number): TrackBenchRow {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) lines.push(formatMetricsLine(i, SCALARS, 1700000000 + i));
+  const path = join(dir, 'parse.jsonl');
+  writeFileSync(path, lines.join(''));
+  let rows = 0;
+  const ms = timeIt(() => {
+    rows = readMetricsFile(path).length;
+  });
+  if (rows !== n) throw new Error(`parsed ${rows} of ${n} rows`);
+  const plain = timeIt(() => {
+    for (const l of lines) JSON.parse(l);
+  });
+  return {
+    name: 'readMetricsFile',
+    value: n / (ms / 1000),
+    unit: 'rows/s',
+    anchor: 'bare JSON.parse per line',
+    anchorValue: n / (plain / 1000),
+    ratio: plain / ms,
+  };
+}
+
+/** Milliseconds from logScalars to the row arriving over the SSE stream, median of `n`. */
+async function benchSse(dir: string, n: number): Promise<TrackBenchRow> {
+  const root = join(dir, 'sse');
+  mkdirSync(root);
+  const run = RunDir.create(root, 'live', { config: {} });
+  run.logScalars(0, SCALARS);
+  const latencies = async (pollMs: number): Promise<number> => {
+    const dash = await startDashboard({ runsDir: root, port: 0, pollMs, onWarning: () => {} });
+    const res = await fetch(new URL('/api/runs/live/stream', dash.url));
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffered = '';
+    const nextRows = async (): Promise<void> => {
+      for (;;) {
+        const cut = buffered.indexOf('\n\n');
+        if (cut >= 0) {
+          const block = buffered.slice(0, cut);
+          buffered = buffered.slice(cut + 2);
+          if (block.includes('event: rows')) return;
+          continue;
+        }
+        const { value } = await reader.read();
+        buffered += decoder.decode(value, { stream: true });
+      }
+    };
+    await nextRows(); // the existing row
+    const times: number[] = [];
+    for (let i = 1; i <= n; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      const t0 = performance.now();
+      run.logScalars(i, SCALARS);
+      await nextRows();
+      times.push(performance.now() - t0);
+    }
+    await reader.cancel();
+    await dash.close();
+    times.sort((a, b) => a - b);
+    return times[Math.floor(times.length / 2)];
+  };
+  const watched = await latencies(500);
+  run.close();
+  return {
+    name: 'dashboard SSE latency (fs.watch + 500 ms poll)',
+    value: watched,
+    unit: 'ms (median)',
+    anchor: 'the 500 ms polling period alone',
+    anchorValue: 500,
+    ratio: watched / 500,
+  };
+}
+
+export async function runTrackBench(opts: TrackBenchOptions = {}): Promise<TrackBenchRow[]> {
+  const quick = opts.quick ?? false;
+  const dir = mkdtempSync(join(tmpdir(), 'llmk-bench-track-'));
+  try {
+    const rows = [
+      benchLogging(dir, quick ? 2000 : 20000),
+      benchCrc(1 << 20, quick ? 8 : 64),
+      benchParse(dir, quick ? 10000 : 100000),
+      await benchSse(dir, quick ? 10 : 40),
+    ];
+    console.log('| benchmark | value | unit | anchor | anchor value | ratio |');
+    console.log('| --- | ---: | --- | --- | ---: | ---: |');
+    for (const r of rows) {
+      console.log(
+        `| ${r.name} | ${r.value.toPrecision(4)} | ${r.unit} | ${r.anchor} | ${r.anchorValue.toPrecision(4)} | ${r.ratio.toFixed(2)} |`,
+      );
+    }
+    const out = opts.out ?? join('.bench', 'track.json');
+    mkdirSync(join(out, '..'), { recursive: true });
+    writeFileSync(out, `${JSON.stringify({ date: new Date().toISOString(), rows }, null, 2)}\n`);
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await runTrackBench({ quick: process.argv.includes('--quick') });
+}

@@ -1,0 +1,158 @@
+/**
+ * `llmk tokenizer train|encode|decode|convert`: a thin shell over src/tokenize.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { LlmkError } from '../../errors.js';
+import { loadTokenizer, tokenizerFromGpt2Files } from '../../tokenize/load.js';
+import { type TrainType, trainTokenizer } from '../../tokenize/train.js';
+import type { Tokenizer } from '../../tokenize/types.js';
+import { Progress, type ProgressMode } from '../../track/progress.js';
+
+const TYPES: TrainType[] = ['bpe', 'wordpiece', 'unigram', 'char'];
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new LlmkError('LLMK_E_ARG', `expected a positive integer, got '${value}'`);
+  return n;
+}
+
+function refuseExisting(path: string, force: boolean | undefined): void {
+  if (!force && existsSync(path)) {
+    throw new LlmkError('LLMK_E_EXISTS', `${path} already exists`, 'pass --force to replace it');
+  }
+}
+
+function writeOut(tok: Tokenizer, output: string, force: boolean | undefined): void {
+  tok.save(output, { force });
+  process.stderr.write(`wrote ${output} (${tok.kind}, vocab ${tok.vocabSize})\n`);
+}
+
+export function registerTokenizer(program: Command): void {
+  const cmd = program.command('tokenizer').description('Train, convert and run tokenizers.');
+
+  cmd
+    .command('train')
+    .description('Train a tokenizer on text files and write tokenizer.json.')
+    .argument('<input...>', 'UTF-8 text files')
+    .requiredOption('-o, --output <path>', 'where to write tokenizer.json')
+    .option('-t, --type <type>', `one of ${TYPES.join(', ')}`, 'bpe')
+    .option('--vocab-size <n>', 'vocabulary size, special tokens included', positiveInt, 32000)
+    .option('--special <tokens>', 'comma-separated special tokens, given ids 0..n-1')
+    .option('--progress <mode>', 'bar, json or quiet', 'bar')
+    .option('--force', 'replace an existing output file')
+    .action(
+      async (
+        inputs: string[],
+        opts: {
+          output: string;
+          type: string;
+          vocabSize: number;
+          special?: string;
+          progress: string;
+          force?: boolean;
+        },
+      ) => {
+        if (!TYPES.includes(opts.type as TrainType)) {
+          throw new LlmkError(
+            'LLMK_E_ARG',
+            `unknown --type '${opts.type}'`,
+            `use one of ${TYPES.join(', ')}`,
+          );
+        }
+        refuseExisting(opts.output, opts.force);
+        const tok = await trainTokenizer({
+          type: opts.type as TrainType,
+          files: inputs,
+          vocabSize: opts.vocabSize,
+          specialTokens: opts.special
+            ?.split(',')
+            .map((s) => s.trim())
+            .filter(Boolean),
+          progress: opts.progress as ProgressMode,
+        });
+        writeOut(tok, opts.output, opts.force);
+      },
+    );
+
+  cmd
+    .command('convert')
+    .description('Write a tokenizer.json from a GGUF file, or from GPT-2 encoder.json + vocab.bpe.')
+    .argument('<input...>', 'model.gguf | encoder.json vocab.bpe')
+    .requiredOption('-o, --output <path>', 'where to write the tokenizer')
+    .option('--force', 'replace an existing output file')
+    .action((inputs: string[], opts: { output: string; force?: boolean }) => {
+      refuseExisting(opts.output, opts.force);
+      let tok: Tokenizer;
+      if (inputs.length === 2) tok = tokenizerFromGpt2Files(inputs[0], inputs[1]);
+      else if (inputs.length === 1) tok = loadTokenizer(inputs[0]);
+      else throw new LlmkError('LLMK_E_ARG', 'convert takes one GGUF file or encoder.json + vocab.bpe');
+      writeOut(tok, opts.output, opts.force);
+    });
+
+  cmd
+    .command('encode')
+    .description('Print token ids for TEXT, or for each line of --input FILE.')
+    .argument('[text]', 'text to encode')
+    .requiredOption('--tokenizer <path>', 'tokenizer.json, .gguf or llama2.c tokenizer.bin')
+    .option('-i, --input <path>', 'encode each line of this file')
+    .option('--pair <text>', 'second sequence (e.g. BERT sentence B)')
+    .option('--no-special', 'do not add template special tokens')
+    .option('--json', 'print the full encoding (tokens, offsets, word ids, masks) as JSON')
+    .action(
+      async (
+        text: string | undefined,
+        opts: { tokenizer: string; input?: string; pair?: string; special: boolean; json?: boolean },
+      ) => {
+        const tok = loadTokenizer(opts.tokenizer);
+        const print = async (t: string, pair?: string): Promise<void> => {
+          const enc = await tok.encode(t, pair, { addSpecialTokens: opts.special });
+          process.stdout.write(`${opts.json ? JSON.stringify(enc) : enc.ids.join(' ')}\n`);
+        };
+        if (opts.input !== undefined) {
+          if (!existsSync(opts.input))
+            throw new LlmkError('LLMK_E_NOT_FOUND', `input file ${opts.input} does not exist`);
+          const lines = readFileSync(opts.input, 'utf8').split('\n');
+          if (lines.at(-1) === '') lines.pop();
+          const big = lines.length > 10000; // below this encoding takes well under a second
+          const progress = new Progress({
+            label: 'encode',
+            total: lines.length,
+            unit: 'lines',
+            mode: big ? 'bar' : 'quiet',
+          });
+          for (const [i, line] of lines.entries()) {
+            await print(line);
+            progress.update(i + 1);
+          }
+          progress.finish();
+        } else if (text !== undefined) {
+          await print(text, opts.pair);
+        } else {
+          throw new LlmkError('LLMK_E_ARG', 'nothing to encode', 'give TEXT or --input FILE');
+        }
+      },
+    );
+
+  cmd
+    .command('decode')
+    .description('Print the text for token IDS.')
+    .argument('<ids...>', 'token ids')
+    .requiredOption('--tokenizer <path>', 'tokenizer.json, .gguf or llama2.c tokenizer.bin')
+    .option('--skip-special', 'drop special tokens')
+    .action(async (ids: string[], opts: { tokenizer: string; skipSpecial?: boolean }) => {
+      const tok = loadTokenizer(opts.tokenizer);
+      const numbers = ids
+        .flatMap((s) => s.split(/[\s,]+/))
+        .filter(Boolean)
+        .map((s) => {
+          const n = Number(s);
+          if (!Number.isInteger(n) || n < 0 || n >= tok.vocabSize) {
+            throw new LlmkError('LLMK_E_ARG', `'${s}' is not a token id (vocab ${tok.vocabSize})`);
+          }
+          return n;
+        });
+      process.stdout.write(`${await tok.decode(numbers, { skipSpecialTokens: opts.skipSpecial })}\n`);
+    });
+}

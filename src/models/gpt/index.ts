@@ -1,0 +1,2 @@
+export { BABY_CONFIG, type GPTConfig, type GPTConfigInput, gptConfig } from './config.js';
+export { type ForwardOptions, GPT, KVCache } from './model.js';

@@ -1,0 +1,3 @@
+export { Dropout, Embedding, type InitOptions, LayerNorm, Linear, RMSNorm } from './layers.js';
+export { Module } from './module.js';
+export { FlatParameters, type ParamEntry, type ParamGroupRange } from './params.js';

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { MetricsTail, watchPath } from './tail.js';
+
+test('MetricsTail returns only complete new lines and resumes from its offset', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmk-tail-'));
+  try {
+    const path = join(dir, 'metrics.jsonl');
+    const tail = new MetricsTail(path);
+    assert.deepEqual(tail.read().rows, []); // no file yet
+    writeFileSync(path, '{"step":1,"wall_time":1,"loss":3}\n{"step":2,"wall');
+    const first = tail.read();
+    assert.deepEqual(first.rows, [{ step: 1, wall_time: 1, loss: 3 }]);
+    assert.equal(first.offset, Buffer.byteLength('{"step":1,"wall_time":1,"loss":3}\n'));
+    appendFileSync(path, '_time":2,"loss":2}\nnot json\n{"step":3,"wall_time":3,"loss":1}\n');
+    const second = tail.read();
+    assert.deepEqual(
+      second.rows.map((r) => r.step),
+      [2, 3],
+    );
+    assert.deepEqual(second.warnings.length, 1);
+    assert.match(second.warnings[0], /^metrics\.jsonl line 3: not JSON/);
+    assert.equal(second.line, 4);
+    // A second reader resuming from the first chunk's offset sees the same rows.
+    assert.deepEqual(
+      new MetricsTail(path, first.offset, first.line).read().rows.map((r) => r.step),
+      [2, 3],
+    );
+    // A replaced (shorter) file starts over.
+    writeFileSync(path, '{"step":9,"wall_time":9,"loss":0.5}\n');
+    assert.deepEqual(
+      tail.read().rows.map((r) => r.step),
+      [9],
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('watchPath reports a file created after watching began', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmk-tail-'));
+  try {
+    const path = join(dir, 'metrics.jsonl');
+    let calls = 0;
+    const seen = new Promise<void>((resolve) => {
+      const stop = watchPath(
+        path,
+        () => {
+          calls++;
+          stop();
+          resolve();
+        },
+        50,
+      );
+    });
+    writeFileSync(path, '{"step":1}\n');
+    await seen;
+    assert.ok(calls >= 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
