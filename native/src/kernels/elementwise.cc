@@ -133,7 +133,7 @@ void unaryForward(int op, float* out, const float* x, int64_t n, float alpha) {
     case kSqrt: return mapUnary(out, x, n, [](float v) { return std::sqrt(v); });
     case kTanh: return mapUnary(out, x, n, [](float v) { return std::tanh(v); });
     case kSigmoid: return mapUnary(out, x, n, sigmoidf);
-    case kRelu: return mapUnary(out, x, n, [](float v) { return v > 0.0f ? v : 0.0f; });
+    case kRelu: return mapUnary(out, x, n, [](float v) { return v > 0.0f || std::isnan(v) ? v : 0.0f; });  // Math.max(x, 0)
     case kGeluTanh:
       return mapUnary(out, x, n, [](float v) {
         return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + kGeluC * v * v * v)));

@@ -37,7 +37,10 @@ class Pool {
     if (n == static_cast<int>(workers_.size()) + 1) return;
     stopWorkers();
     stop_ = false;
-    for (int t = 1; t < n; t++) workers_.emplace_back([this, t] { workerLoop(t); });
+    // The generation seen at creation is passed in: a thread that starts late must still run the
+    // first region published after this point.
+    const uint64_t start = state_.load(std::memory_order_acquire);
+    for (int t = 1; t < n; t++) workers_.emplace_back([this, t, start] { workerLoop(t, start); });
   }
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
@@ -73,8 +76,7 @@ class Pool {
   }
 
  private:
-  void workerLoop(int t) {
-    uint64_t seen = state_.load(std::memory_order_acquire);
+  void workerLoop(int t, uint64_t seen) {
     for (;;) {
       uint64_t g = seen;
       for (int i = 0; i < kSpinIterations; i++) {
