@@ -51,7 +51,11 @@ export interface TrainOptions {
 
 const CHUNK = 16 << 20;
 
-/** Yields documents: whole small files, or ~16 MB chunks cut at line ends for large ones. */
+/**
+ * Yields documents: whole files up to 16 MB, larger ones in ~16 MB chunks cut after a newline. A cut
+ * can change how a whitespace run ending exactly there is pre-tokenized (one run of newlines instead
+ * of two pieces), so files over 16 MB may count a handful of newline pieces differently.
+ */
 async function* textsOf(options: TrainOptions): AsyncGenerator<string> {
   for (const file of options.files ?? []) {
     if (!existsSync(file)) throw new LlmkError('LLMK_E_NOT_FOUND', `training file ${file} does not exist`);
