@@ -167,38 +167,110 @@ function duplicates(items: string[]): { elements: number; chars: number } {
   return { elements, chars };
 }
 
-function nGrams(words: string[], n: number, sep: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + n <= words.length; i++) out.push(words.slice(i, i + n).join(sep));
-  return out;
+/**
+ * The words of a document as integer ids with prefix sums of their lengths, so n-grams are
+ * compared by a 53-bit key built from ids and measured without building n-gram strings.
+ */
+interface WordIds {
+  ids: Int32Array;
+  /** prefix[i] = total length of words [0, i). */
+  prefix: Float64Array;
 }
 
-/** Characters covered by the single most frequent n-gram (its length times its count). */
-function topNGramChars(grams: string[]): number {
-  const counts = new Map<string, number>();
+function wordIds(words: string[]): WordIds {
+  const map = new Map<string, number>();
+  const ids = new Int32Array(words.length);
+  const prefix = new Float64Array(words.length + 1);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    let id = map.get(w);
+    if (id === undefined) {
+      id = map.size;
+      map.set(w, id);
+    }
+    ids[i] = id;
+    prefix[i + 1] = prefix[i] + w.length;
+  }
+  return { ids, prefix };
+}
+
+/**
+ * Counts n-gram occurrences in open-addressing typed arrays, keyed by two independent 32-bit
+ * hashes of the word ids (a false match inside one document has odds near 2⁻⁶⁴ per pair): no
+ * n-gram strings, no boxed Map keys.
+ */
+class GramCounter {
+  private readonly hi: Int32Array;
+  private readonly lo: Int32Array;
+  private readonly counts: Int32Array;
+  private readonly mask: number;
+
+  constructor(entries: number) {
+    let cap = 16;
+    while (cap < entries * 2) cap *= 2;
+    this.hi = new Int32Array(cap);
+    this.lo = new Int32Array(cap);
+    this.counts = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  /** Adds one occurrence and returns the count so far (1 on first sight). */
+  add(hi: number, lo: number): number {
+    let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & this.mask;
+    while (this.counts[i] !== 0 && (this.hi[i] !== hi || this.lo[i] !== lo)) i = (i + 1) & this.mask;
+    this.hi[i] = hi;
+    this.lo[i] = lo;
+    return ++this.counts[i];
+  }
+}
+
+/** The two 32-bit hashes of the n-gram of word ids starting at each position. */
+function nGramKeys(ids: Int32Array, n: number): { hi: Int32Array; lo: Int32Array } {
+  const count = Math.max(0, ids.length - n + 1);
+  const hi = new Int32Array(count);
+  const lo = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193;
+    for (let k = i; k < i + n; k++) {
+      h1 = Math.imul(h1 ^ ids[k], 0x01000193);
+      h2 = Math.imul(h2 + ids[k] + 1, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+    }
+    hi[i] = h1 ^ (h1 >>> 16);
+    lo[i] = h2;
+  }
+  return { hi, lo };
+}
+
+/** Characters of the n-gram at `i` as DataTrove measures it: words joined by the separator. */
+function gramLength(w: WordIds, i: number, n: number, sepLength: number): number {
+  return w.prefix[i + n] - w.prefix[i] + (n - 1) * sepLength;
+}
+
+/** Characters covered by the most frequent repeated n-gram (its length times its count). */
+function topNGramChars(w: WordIds, n: number, sepLength: number): number {
+  const { hi, lo } = nGramKeys(w.ids, n);
+  const counter = new GramCounter(hi.length);
   let best = 0;
-  for (const g of grams) {
-    const c = (counts.get(g) ?? 0) + 1;
-    counts.set(g, c);
-    if (c * g.length > best && c > 1) best = c * g.length;
+  for (let i = 0; i < hi.length; i++) {
+    const c = counter.add(hi[i], lo[i]);
+    if (c > 1) best = Math.max(best, c * gramLength(w, i, n, sepLength));
   }
   return best;
 }
 
 /** Characters inside repeated n-grams, skipping past a repeat so overlaps are not double-counted. */
-function dupNGramChars(grams: string[], n: number): number {
-  const seen = new Set<string>();
+function dupNGramChars(w: WordIds, n: number, sepLength: number): number {
+  const { hi, lo } = nGramKeys(w.ids, n);
+  const counter = new GramCounter(hi.length);
   let chars = 0;
   let i = 0;
-  while (i < grams.length) {
-    const g = grams[i];
-    if (seen.has(g)) {
-      chars += g.length;
+  while (i < hi.length) {
+    if (counter.add(hi[i], lo[i]) > 1) {
+      chars += gramLength(w, i, n, sepLength);
       i += n;
-    } else {
-      seen.add(g);
-      i++;
-    }
+    } else i++;
   }
   return chars;
 }
@@ -221,14 +293,13 @@ export function gopherRepetition(
   if (line.elements / lines.length > o.dupLineFrac) return 'dup_line_frac';
   if (line.chars / length > o.dupLineCharFrac) return 'dup_line_char_frac';
   const { all, cjk } = splitWords(text, cjkFraction);
-  const sep = cjk ? '' : ' ';
+  const sepLength = cjk ? 0 : 1;
+  const w = wordIds(all);
   for (const [n, frac] of o.topNGrams) {
-    const grams = nGrams(all, n, sep);
-    if (grams.length > 0 && topNGramChars(grams) / length > frac) return `top_${n}_gram`;
+    if (all.length >= n && topNGramChars(w, n, sepLength) / length > frac) return `top_${n}_gram`;
   }
   for (const [n, frac] of o.dupNGrams) {
-    const grams = nGrams(all, n, sep);
-    if (grams.length > 0 && dupNGramChars(grams, n) / length > frac) return `duplicated_${n}_n_grams`;
+    if (all.length >= n && dupNGramChars(w, n, sepLength) / length > frac) return `duplicated_${n}_n_grams`;
   }
   return null;
 }
