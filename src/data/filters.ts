@@ -97,13 +97,14 @@ export const DEFAULT_REPETITION: RepetitionOptions = {
 /** `null` when the document passes; otherwise the reason it was dropped. */
 export type FilterVerdict = string | null;
 
-interface Words {
+/** A document's tokens, split once and shared by the quality and repetition rules. */
+export interface Words {
   all: string[];
   words: string[];
   cjk: boolean;
 }
 
-function splitWords(text: string, cjkFraction: number): Words {
+export function splitWords(text: string, cjkFraction = DEFAULT_QUALITY.cjkFraction): Words {
   const all = tokenizeWords(text);
   const words = all.filter(isWord);
   let cjkCount = 0;
@@ -118,9 +119,13 @@ function count(text: string, needle: string): number {
 }
 
 /** Gopher quality rules; thresholds set to 0 (or Infinity for maxima) disable a rule. */
-export function gopherQuality(text: string, options: Partial<QualityOptions> = {}): FilterVerdict {
+export function gopherQuality(
+  text: string,
+  options: Partial<QualityOptions> = {},
+  split?: Words,
+): FilterVerdict {
   const o = { ...DEFAULT_QUALITY, ...options };
-  const { words, cjk } = splitWords(text, o.cjkFraction);
+  const { words, cjk } = split ?? splitWords(text, o.cjkFraction);
   const n = words.length;
   if (n < o.minWords) return 'gopher_short_doc';
   if (n > o.maxWords) return 'gopher_long_doc';
@@ -224,23 +229,38 @@ class GramCounter {
   }
 }
 
-/** The two 32-bit hashes of the n-gram of word ids starting at each position. */
-function nGramKeys(ids: Int32Array, n: number): { hi: Int32Array; lo: Int32Array } {
-  const count = Math.max(0, ids.length - n + 1);
-  const hi = new Int32Array(count);
-  const lo = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
+type GramKeys = { hi: Int32Array; lo: Int32Array };
+
+/**
+ * For each n in `ns`, the two 32-bit hashes of the n-gram of word ids starting at each position.
+ * The hash of the (n+1)-gram at i extends that of the n-gram at i, so all lengths come from one
+ * pass of max(ns) steps per position.
+ */
+function nGramKeys(ids: Int32Array, ns: number[]): Map<number, GramKeys> {
+  const out = new Map<number, GramKeys>();
+  let maxN = 0;
+  for (const n of ns) {
+    const count = Math.max(0, ids.length - n + 1);
+    out.set(n, { hi: new Int32Array(count), lo: new Int32Array(count) });
+    maxN = Math.max(maxN, n);
+  }
+  const byLength: (GramKeys | undefined)[] = Array.from({ length: maxN + 1 }, (_, n) => out.get(n));
+  for (let i = 0; i < ids.length; i++) {
     let h1 = 0x811c9dc5;
     let h2 = 0x01000193;
-    for (let k = i; k < i + n; k++) {
+    const end = Math.min(ids.length, i + maxN);
+    for (let k = i; k < end; k++) {
       h1 = Math.imul(h1 ^ ids[k], 0x01000193);
       h2 = Math.imul(h2 + ids[k] + 1, 0x5bd1e995);
       h2 ^= h2 >>> 15;
+      const keys = byLength[k - i + 1];
+      if (keys) {
+        keys.hi[i] = h1 ^ (h1 >>> 16);
+        keys.lo[i] = h2;
+      }
     }
-    hi[i] = h1 ^ (h1 >>> 16);
-    lo[i] = h2;
   }
-  return { hi, lo };
+  return out;
 }
 
 /** Characters of the n-gram at `i` as DataTrove measures it: words joined by the separator. */
@@ -249,8 +269,7 @@ function gramLength(w: WordIds, i: number, n: number, sepLength: number): number
 }
 
 /** Characters covered by the most frequent repeated n-gram (its length times its count). */
-function topNGramChars(w: WordIds, n: number, sepLength: number): number {
-  const { hi, lo } = nGramKeys(w.ids, n);
+function topNGramChars(w: WordIds, { hi, lo }: GramKeys, n: number, sepLength: number): number {
   const counter = new GramCounter(hi.length);
   let best = 0;
   for (let i = 0; i < hi.length; i++) {
@@ -261,8 +280,7 @@ function topNGramChars(w: WordIds, n: number, sepLength: number): number {
 }
 
 /** Characters inside repeated n-grams, skipping past a repeat so overlaps are not double-counted. */
-function dupNGramChars(w: WordIds, n: number, sepLength: number): number {
-  const { hi, lo } = nGramKeys(w.ids, n);
+function dupNGramChars(w: WordIds, { hi, lo }: GramKeys, n: number, sepLength: number): number {
   const counter = new GramCounter(hi.length);
   let chars = 0;
   let i = 0;
@@ -280,6 +298,7 @@ export function gopherRepetition(
   text: string,
   options: Partial<RepetitionOptions> = {},
   cjkFraction = DEFAULT_QUALITY.cjkFraction,
+  split?: Words,
 ): FilterVerdict {
   const o = { ...DEFAULT_REPETITION, ...options };
   const length = text.length;
@@ -292,14 +311,26 @@ export function gopherRepetition(
   const line = duplicates(lines);
   if (line.elements / lines.length > o.dupLineFrac) return 'dup_line_frac';
   if (line.chars / length > o.dupLineCharFrac) return 'dup_line_char_frac';
-  const { all, cjk } = splitWords(text, cjkFraction);
+  const { all, cjk } = split ?? splitWords(text, cjkFraction);
   const sepLength = cjk ? 0 : 1;
   const w = wordIds(all);
+  const top = nGramKeys(
+    w.ids,
+    o.topNGrams.map(([n]) => n),
+  );
   for (const [n, frac] of o.topNGrams) {
-    if (all.length >= n && topNGramChars(w, n, sepLength) / length > frac) return `top_${n}_gram`;
+    const k = top.get(n) as GramKeys;
+    if (k.hi.length > 0 && topNGramChars(w, k, n, sepLength) / length > frac) return `top_${n}_gram`;
   }
+  // A repeated (n+1)-gram contains a repeated n-gram, so once some n has no repeat at all, no
+  // longer n can have one: most documents stop after the first (cheapest) n.
+  let noRepeatFrom = Number.POSITIVE_INFINITY;
   for (const [n, frac] of o.dupNGrams) {
-    if (all.length >= n && dupNGramChars(w, n, sepLength) / length > frac) return `duplicated_${n}_n_grams`;
+    if (n >= noRepeatFrom || all.length < n) continue;
+    const k = nGramKeys(w.ids, [n]).get(n) as GramKeys;
+    const chars = dupNGramChars(w, k, n, sepLength);
+    if (chars === 0) noRepeatFrom = Math.min(noRepeatFrom, n);
+    if (chars / length > frac) return `duplicated_${n}_n_grams`;
   }
   return null;
 }
