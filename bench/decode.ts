@@ -1,6 +1,7 @@
 /**
  * Decode throughput (greedy, KV cache) side by side with PyTorch, and the memory-bandwidth bound.
- *   node --import tsx bench/decode.ts [--quick] [--no-torch] [--configs small,gpt2-124M]
+ *   node --import tsx bench/decode.ts [--quick] [--no-torch] [--configs small,gpt2-124M] [--batches 1,8]
+ *     [--runs R] [--gen N]
  *
  * Protocol = ../shared/anchors/bench_gpt_infer.py: random weights, prompt 32 random tokens, one
  * prefill forward, then 127 single-token steps → 128 new tokens per row; batch 1 and 8; one
@@ -24,6 +25,8 @@ export interface DecodeBenchOptions {
   /** Run the PyTorch anchor (default true when /usr/bin/python3 has torch). */
   torch?: boolean;
   runs?: number;
+  /** New tokens per row (default 128 as the anchor; fewer keeps the reference backend's runs short). */
+  gen?: number;
   out?: string;
 }
 
@@ -94,7 +97,9 @@ function runTorch(configs: string[], out: string): TorchRow[] | null {
   const script = '../shared/anchors/bench_gpt_infer.py';
   const probe = spawnSync('/usr/bin/python3', ['-c', 'import torch'], { encoding: 'utf8' });
   if (probe.status !== 0 || !existsSync(script)) {
-    console.log('decode: PyTorch anchor unavailable (needs /usr/bin/python3 with torch and ../shared/anchors)');
+    console.log(
+      'decode: PyTorch anchor unavailable (needs /usr/bin/python3 with torch and ../shared/anchors)',
+    );
     return null;
   }
   const env = { ...process.env, OMP_WAIT_POLICY: 'PASSIVE', OMP_NUM_THREADS: '2', OPENBLAS_NUM_THREADS: '2' };
@@ -112,15 +117,18 @@ export async function runDecodeBench(opts: DecodeBenchOptions = {}): Promise<Dec
   const configs = opts.configs ?? (quick ? ['small'] : ['small', 'gpt2-124M']);
   const batches = opts.batches ?? [1, 8];
   const runs = opts.runs ?? (quick ? 1 : 3);
-  const gen = quick ? 16 : GEN;
+  const gen = opts.gen ?? (quick ? 16 : GEN);
   const out = opts.out ?? '.bench/decode.json';
   mkdirSync(dirname(out), { recursive: true });
 
   const bandwidth = measureCopyBandwidth();
-  console.log(`decode: copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (Float32Array.set, 256 MB, read+write)`);
+  console.log(
+    `decode: copy bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s (Float32Array.set, 256 MB, read+write)`,
+  );
   const engine = createEngine();
   const backend = engine.backend.name;
-  const torch = opts.torch === false || quick ? null : runTorch(configs, join(dirname(out), 'decode-torch.json'));
+  const torch =
+    opts.torch === false || quick ? null : runTorch(configs, join(dirname(out), 'decode-torch.json'));
 
   const rows: DecodeBenchRow[] = [];
   for (const name of configs) {
@@ -129,7 +137,9 @@ export async function runDecodeBench(opts: DecodeBenchOptions = {}): Promise<Dec
     const weightBytes = model.parameterCount() * 4;
     const rng = new Rng(1);
     for (const B of batches) {
-      const prompts = Array.from({ length: B }, () => Array.from({ length: PROMPT }, () => rng.int(cfg.vocabSize)));
+      const prompts = Array.from({ length: B }, () =>
+        Array.from({ length: PROMPT }, () => rng.int(cfg.vocabSize)),
+      );
       await timeGeneration(model, prompts, Math.min(gen, 8)); // warm-up: pool, JIT
       const timings: Timing[] = [];
       for (let r = 0; r < runs; r++) timings.push(await timeGeneration(model, prompts, gen));
@@ -151,7 +161,9 @@ export async function runDecodeBench(opts: DecodeBenchOptions = {}): Promise<Dec
       });
     }
   }
-  console.log(`\ndecode (${backend} backend; prompt ${PROMPT}, ${gen} new tokens, greedy, median of ${runs})`);
+  console.log(
+    `\ndecode (${backend} backend; prompt ${PROMPT}, ${gen} new tokens, greedy, median of ${runs})`,
+  );
   console.log('config     B   tok/s   torch tok/s  ratio  bound tok/s  of bound  ms/step  prefill ms');
   for (const r of rows) {
     console.log(
@@ -177,5 +189,6 @@ if (process.argv[1]?.endsWith('decode.ts')) {
     configs: arg('--configs')?.split(','),
     batches: arg('--batches')?.split(',').map(Number),
     runs: arg('--runs') ? Number(arg('--runs')) : undefined,
+    gen: arg('--gen') ? Number(arg('--gen')) : undefined,
   });
 }
