@@ -1,6 +1,7 @@
 /** The public API of llmk. Everything a user imports comes from here. */
 export * from './data/index.js';
 export { type ErrorCode, LlmkError } from './errors.js';
+export * from './eval/index.js';
 export * from './infer/index.js';
 export * from './io/index.js';
 export * from './models/gpt/index.js';
@@ -10,12 +11,5 @@ export * from './tensor/index.js';
 export { Rng, type RngState } from './tensor/random.js';
 export * from './tokenize/index.js';
 export * from './track/index.js';
-export {
-  AdamW,
-  type AdamWOptions,
-  clipGradNorm,
-  type OptimizerState,
-  SGD,
-  type SGDOptions,
-} from './train/optim.js';
+export * from './train/index.js';
 export { VERSION } from './version.js';

@@ -9,6 +9,7 @@ import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerMetrics } from './commands/metrics.js';
+import { registerQuickstart } from './commands/quickstart.js';
 import { registerTokenizer } from './commands/tokenizer.js';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   registerMetrics(program);
+  registerQuickstart(program);
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);

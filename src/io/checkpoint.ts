@@ -1,7 +1,7 @@
 /**
  * Checkpoints are Hugging Face model directories: config.json, model.safetensors (HF tensor names),
- * generation_config.json, tokenizer.json when known — plus training state beside them:
- * optimizer.safetensors (AdamW moments per parameter name) and trainer_state.json.
+ * generation_config.json, tokenizer.json when known. Training state (optimizer.safetensors,
+ * trainer_state.json) is written beside them by the Trainer (train/trainer.ts).
  * Every file is written to a temporary name and renamed, and the directory itself is written as
  * `<dir>.tmp-<pid>` and renamed into place, so an interrupted save never leaves a half checkpoint.
  */
@@ -76,58 +76,77 @@ export function gptFromHfConfig(json: Record<string, unknown>, path: string): GP
   });
 }
 
-export interface SaveOptions {
-  tokenizer?: Tokenizer | null;
-  /** Named flat buffers per parameter (e.g. exp_avg → name → values), written to optimizer.safetensors. */
-  optimizer?: Record<string, Map<string, Float32Array>>;
-  trainerState?: Record<string, unknown>;
-  generation?: Record<string, unknown>;
-}
-
-function writeJsonAtomic(path: string, value: unknown): void {
+export function writeJsonAtomic(path: string, value: unknown): void {
   const tmp = `${path}.tmp-${process.pid}`;
   writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
   renameSync(tmp, path);
 }
 
-/** Writes `model` (and optional training state) as a Hugging Face directory at `dir`, atomically. */
-export function saveCheckpoint(dir: string, model: GPT, options: SaveOptions = {}): void {
+/**
+ * Builds a directory at `<dir>.tmp-<pid>` with `fill`, then swaps it into place; an existing `dir`
+ * is removed only after the new one is complete, so an interrupted save never loses a checkpoint.
+ */
+export function writeDirAtomic(dir: string, fill: (tmp: string) => void): void {
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const tensors: Record<string, SafetensorsWriteTensor> = {};
-  for (const [name, t] of model.namedParameters())
-    tensors[name] = { dtype: 'F32', shape: t.shape, data: t.values() as Float32Array };
-  writeSafetensors(join(tmp, 'model.safetensors'), tensors, { format: 'pt' });
-  writeJsonAtomic(join(tmp, 'config.json'), gptToHfConfig(model.config));
-  writeJsonAtomic(join(tmp, 'generation_config.json'), {
-    _from_model_config: true,
-    ...(options.generation ?? {}),
-  });
-  if (options.tokenizer) options.tokenizer.save(join(tmp, 'tokenizer.json'));
-  if (options.optimizer) {
-    const opt: Record<string, SafetensorsWriteTensor> = {};
-    for (const [kind, byName] of Object.entries(options.optimizer)) {
-      for (const [name, data] of byName)
-        opt[`${kind}.${name}`] = { dtype: 'F32', shape: [data.length], data };
-    }
-    writeSafetensors(join(tmp, 'optimizer.safetensors'), opt);
+  try {
+    fill(tmp);
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
   }
-  if (options.trainerState) writeJsonAtomic(join(tmp, 'trainer_state.json'), options.trainerState);
-  // Swap into place: the old checkpoint (if any) is removed only after the new one is complete.
   const old = `${dir}.old-${process.pid}`;
   if (existsSync(dir)) renameSync(dir, old);
   renameSync(tmp, dir);
   rmSync(old, { recursive: true, force: true });
 }
 
+/** Writes the Hugging Face model files of a GPT into an existing directory. */
+export function saveModelFiles(
+  dir: string,
+  model: GPT,
+  tokenizer: Tokenizer | null,
+  generation: Record<string, unknown> = {},
+): void {
+  const tensors: Record<string, SafetensorsWriteTensor> = {};
+  for (const [name, t] of model.namedParameters())
+    tensors[name] = { dtype: 'F32', shape: t.shape, data: t.values() as Float32Array };
+  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
+  writeJsonAtomic(join(dir, 'config.json'), gptToHfConfig(model.config));
+  writeJsonAtomic(join(dir, 'generation_config.json'), { _from_model_config: true, ...generation });
+  if (tokenizer) tokenizer.save(join(dir, 'tokenizer.json'));
+}
+
+/** Saves a GPT as a Hugging Face model directory at `dir`, atomically. */
+export function saveCheckpoint(
+  dir: string,
+  model: GPT,
+  options: { tokenizer?: Tokenizer | null } = {},
+): void {
+  writeDirAtomic(dir, (tmp) => saveModelFiles(tmp, model, options.tokenizer ?? null));
+}
+
+/** The float weights of `dir/model.safetensors` by name (F16/BF16 widened to f32). */
+export function readModelWeights(dir: string): Map<string, Float32Array> {
+  const values = new Map<string, Float32Array>();
+  for (const [name, t] of readSafetensors(join(dir, 'model.safetensors'))) {
+    if (!(t.data instanceof Float32Array)) {
+      throw new LlmkError(
+        'LLMK_E_CHECKPOINT',
+        `${dir}: tensor '${name}' has dtype ${t.dtype}`,
+        'model weights must be float (F32/F16/BF16)',
+      );
+    }
+    values.set(name, t.data);
+  }
+  return values;
+}
+
 export interface LoadedCheckpoint {
   model: GPT;
   config: GPTConfig;
   tokenizer: Tokenizer | null;
-  trainerState: Record<string, unknown> | null;
-  /** kind → parameter name → values, when optimizer.safetensors exists. */
-  optimizer: Record<string, Map<string, Float32Array>> | null;
 }
 
 function readJson(path: string): Record<string, unknown> {
@@ -171,20 +190,5 @@ export function loadCheckpoint(engine: Engine, dir: string): LoadedCheckpoint {
   model.loadState(values);
   const tokPath = join(dir, 'tokenizer.json');
   const tokenizer = existsSync(tokPath) ? loadTokenizer(tokPath) : null;
-  const statePath = join(dir, 'trainer_state.json');
-  const trainerState = existsSync(statePath) ? readJson(statePath) : null;
-  const optPath = join(dir, 'optimizer.safetensors');
-  let optimizer: Record<string, Map<string, Float32Array>> | null = null;
-  if (existsSync(optPath)) {
-    optimizer = {};
-    for (const [key, t] of readSafetensors(optPath)) {
-      const dot = key.indexOf('.');
-      const kind = key.slice(0, dot);
-      if (!(t.data instanceof Float32Array))
-        throw new LlmkError('LLMK_E_CHECKPOINT', `${optPath}: '${key}' is not F32`);
-      optimizer[kind] ??= new Map();
-      optimizer[kind].set(key.slice(dot + 1), t.data);
-    }
-  }
-  return { model, config, tokenizer, trainerState, optimizer };
+  return { model, config, tokenizer };
 }

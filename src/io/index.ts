@@ -1,4 +1,16 @@
 /** File formats: GGUF, safetensors files and Hugging Face (sharded) model directories. */
+
+export {
+  gptFromHfConfig,
+  gptToHfConfig,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  readModelWeights,
+  saveCheckpoint,
+  saveModelFiles,
+  writeDirAtomic,
+  writeJsonAtomic,
+} from './checkpoint.js';
 export {
   f16ToF32,
   GGML_TYPES,

@@ -9,6 +9,7 @@ import { gptConfig } from '../models/gpt/config.js';
 import { GPT } from '../models/gpt/model.js';
 import { createEngine } from '../tensor/create.js';
 import { Rng } from '../tensor/random.js';
+import { CausalLMObjective } from './objectives/causal-lm.js';
 import { learningRate } from './schedule.js';
 import { Trainer, type TrainerOptions } from './trainer.js';
 
@@ -20,10 +21,9 @@ function corpus(n: number): MemoryTokens {
   return new MemoryTokens(t);
 }
 
+const batch = { batchSize: 4, seqLen: 8, evalBatches: 4, evalSeed: 1 };
 const options: Partial<TrainerOptions> = {
   steps: 20,
-  batchSize: 4,
-  seqLen: 8,
   lr: 3e-3,
   minLr: 3e-4,
   warmupSteps: 4,
@@ -45,16 +45,16 @@ test('resume is exact: 20 steps straight equals 10 + save + resume + 10 (within 
   try {
     const data = { train: new TokenWindowSampler(corpus(2000)) };
     const e1 = createEngine({ backend: 'reference' });
-    const straight = new Trainer(e1, build(e1), data, options);
+    const straight = new Trainer(e1, new CausalLMObjective(build(e1), data, batch), options);
     await straight.run();
 
     const e2 = createEngine({ backend: 'reference' });
     // The same 20-step run, stopped after 10 steps (as SIGINT would) and saved.
-    const first = new Trainer(e2, build(e2), data, options);
+    const first = new Trainer(e2, new CausalLMObjective(build(e2), data, batch), options);
     for (let i = 0; i < 10; i++) first.trainStep();
     first.save(join(dir, 'ckpt'));
     const e3 = createEngine({ backend: 'reference' });
-    const resumed = Trainer.resume(e3, join(dir, 'ckpt'), data);
+    const resumed = Trainer.resume(e3, join(dir, 'ckpt'), new CausalLMObjective(build(e3), data, batch));
     assert.equal(resumed.step, 10);
     await resumed.run();
     const a = straight.params.values;
@@ -70,20 +70,19 @@ test('resume is exact: 20 steps straight equals 10 + save + resume + 10 (within 
 test('training lowers the loss on a learnable sequence, and a step allocates nothing after warm-up', async () => {
   const engine = createEngine({ backend: 'reference' });
   const data = { train: new TokenWindowSampler(corpus(4000)), val: new TokenWindowSampler(corpus(500)) };
-  const trainer = new Trainer(engine, build(engine), data, {
+  const trainer = new Trainer(engine, new CausalLMObjective(build(engine), data, batch), {
     ...options,
     steps: 100,
     evalInterval: 100,
-    evalBatches: 4,
   });
-  const before = trainer.evaluate()!.valLoss;
+  const before = trainer.evaluate()!.metrics.loss;
   for (let i = 0; i < 2; i++) trainer.trainStep();
   const warm = engine.stats();
   for (let i = 0; i < 98; i++) trainer.trainStep();
   const after = engine.stats();
   assert.equal(after.allocatedBytes, warm.allocatedBytes, 'pool grew after warm-up');
   assert.equal(after.liveBytes, warm.liveBytes, 'live bytes changed between step 2 and step 100');
-  const val = trainer.evaluate()!.valLoss;
+  const val = trainer.evaluate()!.metrics.loss;
   // ln 11 ≈ 2.40 at init; 90% of transitions are deterministic, so a trained model is far below.
   assert.ok(before > 2.2 && val < 1.5, `val loss ${before} → ${val}`);
 });

@@ -3,26 +3,23 @@
  * schedules, gradient accumulation and clipping, periodic evaluation, best-checkpoint tracking,
  * early stopping, callbacks, atomic checkpoints with exact resume, and SIGINT/SIGTERM saves.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng as DataRng, type RngState as DataRngState } from '../data/rng.js';
-import type { TokenWindowSampler } from '../data/sampler.js';
 import { check, LlmkError } from '../errors.js';
-import { loadCheckpoint, saveCheckpoint } from '../io/checkpoint.js';
-import type { GPT } from '../models/gpt/model.js';
+import { readModelWeights, writeDirAtomic, writeJsonAtomic } from '../io/checkpoint.js';
+import { readSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../io/safetensors.js';
 import { FlatParameters } from '../nn/params.js';
 import type { Engine } from '../tensor/engine.js';
 import { Rng, type RngState } from '../tensor/random.js';
-import type { Tokenizer } from '../tokenize/types.js';
 import { Progress, type ProgressMode } from '../track/progress.js';
 import type { RunDir } from '../track/run.js';
+import type { EvalMetrics, Objective } from './objective.js';
 import { AdamW, clipGradNorm } from './optim.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
 
 export interface TrainerOptions {
   steps: number;
-  batchSize: number;
-  seqLen: number;
   lr: number;
   /** Final learning rate of the decay (nanoGPT: lr/10). */
   minLr: number;
@@ -38,8 +35,6 @@ export interface TrainerOptions {
   gradAccum: number;
   /** Evaluate every N steps (and at the end); 0 disables. */
   evalInterval: number;
-  /** Random validation batches per evaluation (nanoGPT's eval_iters). */
-  evalBatches: number;
   /** Save a checkpoint every N steps (and at the end); 0 saves only at the end. */
   saveInterval: number;
   /** Step checkpoints to keep. */
@@ -53,8 +48,6 @@ export interface TrainerOptions {
 
 export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
   steps: 2000,
-  batchSize: 12,
-  seqLen: 64,
   lr: 1e-3,
   minLr: 1e-4,
   warmupSteps: 100,
@@ -66,7 +59,6 @@ export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
   gradClip: 1,
   gradAccum: 1,
   evalInterval: 250,
-  evalBatches: 20,
   saveInterval: 0,
   keepLast: 2,
   earlyStopPatience: 0,
@@ -85,8 +77,7 @@ export interface StepInfo {
 
 export interface EvalInfo {
   step: number;
-  valLoss: number;
-  perplexity: number;
+  metrics: EvalMetrics;
 }
 
 export interface TrainerCallbacks {
@@ -99,6 +90,8 @@ export interface TrainResult {
   steps: number;
   finalLoss: number;
   valLoss: number | null;
+  /** The last evaluation's metrics. */
+  valMetrics: EvalMetrics | null;
   bestValLoss: number | null;
   wallSeconds: number;
   tokensPerSecond: number;
@@ -108,6 +101,7 @@ export interface TrainResult {
 
 interface TrainerState {
   step: number;
+  optimizerStep: number;
   engineRng: RngState;
   dataRng: DataRngState;
   bestValLoss: number | null;
@@ -134,26 +128,19 @@ export class Trainer {
 
   constructor(
     readonly engine: Engine,
-    readonly model: GPT,
-    readonly data: { train: TokenWindowSampler; val?: TokenWindowSampler | null },
+    readonly objective: Objective,
     options: Partial<TrainerOptions> = {},
-    readonly extras: { tokenizer?: Tokenizer | null; run?: RunDir | null; callbacks?: TrainerCallbacks } = {},
+    readonly extras: { run?: RunDir | null; callbacks?: TrainerCallbacks } = {},
   ) {
     this.options = { ...DEFAULT_TRAINER_OPTIONS, ...options };
     const o = this.options;
     check(
-      o.steps >= 0 && o.batchSize > 0 && o.seqLen > 0 && o.gradAccum > 0,
+      Number.isInteger(o.steps) && o.steps >= 0 && o.gradAccum >= 1 && o.lr > 0,
       'LLMK_E_CONFIG',
-      () => 'steps, batchSize, seqLen and gradAccum must be positive',
-      'fix the trainer options',
+      () => `invalid trainer options (steps ${o.steps}, gradAccum ${o.gradAccum}, lr ${o.lr})`,
+      'steps ≥ 0, gradAccum ≥ 1 and lr > 0',
     );
-    check(
-      o.seqLen <= model.config.nCtx,
-      'LLMK_E_CONFIG',
-      () => `seqLen ${o.seqLen} exceeds the model context ${model.config.nCtx}`,
-      'lower seqLen or raise nCtx',
-    );
-    this.params = new FlatParameters(model, (name, t) => weightDecayGroup(name, t.shape));
+    this.params = new FlatParameters(objective.model, (name, t) => weightDecayGroup(name, t.shape));
     this.optimizer = new AdamW(engine, this.params, {
       lr: o.lr,
       beta1: o.beta1,
@@ -169,17 +156,14 @@ export class Trainer {
   /** One optimizer step over gradAccum micro-batches; returns the mean micro-batch loss. */
   trainStep(): StepInfo {
     const o = this.options;
-    const { engine, model } = this;
+    const { engine, objective } = this;
     const t0 = performance.now();
-    model.train();
+    objective.model.train();
     this.params.zeroGrad();
     let lossSum = 0;
     for (let micro = 0; micro < o.gradAccum; micro++) {
-      const batch = this.data.train.randomBatch(o.batchSize, o.seqLen, this.dataRng);
       engine.scope(() => {
-        const ids = engine.wrap(batch.inputs, [o.batchSize, o.seqLen]);
-        const targets = engine.wrap(batch.targets, [o.batchSize, o.seqLen]);
-        const loss = model.loss(ids, targets);
+        const loss = objective.trainLoss(this.dataRng);
         lossSum += loss.item();
         loss.backward(engine.full([], 1 / o.gradAccum));
       });
@@ -204,35 +188,20 @@ export class Trainer {
       loss: lossSum / o.gradAccum,
       lr,
       gradNorm,
-      tokensPerSecond: (o.batchSize * o.seqLen * o.gradAccum) / seconds,
+      tokensPerSecond: (objective.unitsPerBatch * o.gradAccum) / seconds,
     };
   }
 
-  /** Mean loss over evalBatches random validation batches drawn from a fixed seed (comparable across evals). */
+  /** Validation metrics from the objective (eval mode, no autograd), or null without validation data. */
   evaluate(): EvalInfo | null {
-    const val = this.data.val;
-    if (!val) return null;
-    const o = this.options;
-    const { engine, model } = this;
+    const model = this.objective.model;
     model.eval();
-    const rng = new DataRng(o.seed + 1);
-    let sum = 0;
-    engine.noGrad(() => {
-      for (let i = 0; i < o.evalBatches; i++) {
-        const batch = val.randomBatch(o.batchSize, o.seqLen, rng);
-        sum += engine.scope(() =>
-          model
-            .loss(
-              engine.wrap(batch.inputs, [o.batchSize, o.seqLen]),
-              engine.wrap(batch.targets, [o.batchSize, o.seqLen]),
-            )
-            .item(),
-        );
-      }
-    });
-    model.train();
-    const valLoss = sum / o.evalBatches;
-    return { step: this.step, valLoss, perplexity: Math.exp(valLoss) };
+    try {
+      const metrics = this.engine.noGrad(() => this.objective.evaluate());
+      return metrics ? { step: this.step, metrics } : null;
+    } finally {
+      model.train();
+    }
   }
 
   /** Runs to `steps`, evaluating, logging and checkpointing; SIGINT/SIGTERM save and stop cleanly. */
@@ -274,9 +243,11 @@ export class Trainer {
           lastEval = this.evaluate();
           if (lastEval) {
             cb.onEval?.(lastEval);
-            run?.logScalars(this.step, { val_loss: lastEval.valLoss, val_perplexity: lastEval.perplexity });
-            if (this.bestValLoss === null || lastEval.valLoss < this.bestValLoss) {
-              this.bestValLoss = lastEval.valLoss;
+            const scalars: Record<string, number> = {};
+            for (const [k, v] of Object.entries(lastEval.metrics)) scalars[`val_${k}`] = v;
+            run?.logScalars(this.step, scalars);
+            if (this.bestValLoss === null || lastEval.metrics.loss < this.bestValLoss) {
+              this.bestValLoss = lastEval.metrics.loss;
               this.evalsWithoutImprovement = 0;
               if (run) this.save(join(run.path, 'best'));
             } else if (o.earlyStopPatience > 0 && ++this.evalsWithoutImprovement >= o.earlyStopPatience) {
@@ -298,11 +269,12 @@ export class Trainer {
     return {
       steps: this.step,
       finalLoss: last?.loss ?? Number.NaN,
-      valLoss: lastEval?.valLoss ?? null,
+      valLoss: lastEval?.metrics.loss ?? null,
+      valMetrics: lastEval?.metrics ?? null,
       bestValLoss: this.bestValLoss,
       wallSeconds,
       tokensPerSecond:
-        ((this.step - startStep) * o.batchSize * o.seqLen * o.gradAccum) / Math.max(wallSeconds, 1e-9),
+        ((this.step - startStep) * this.objective.unitsPerBatch * o.gradAccum) / Math.max(wallSeconds, 1e-9),
       stoppedEarly,
       interrupted: this.stopRequested,
     };
@@ -321,67 +293,83 @@ export class Trainer {
       rmSync(join(parent, old), { recursive: true, force: true });
   }
 
-  /** Writes a resumable checkpoint (HF model directory + optimizer + trainer state) to `dir`. */
+  /**
+   * Writes a resumable checkpoint: the objective's model files (a Hugging Face directory) plus
+   * optimizer.safetensors (AdamW moments by parameter name) and trainer_state.json (step, both RNG
+   * states, schedule options), as one atomic directory swap.
+   */
   save(dir: string): void {
-    const m = new Map<string, Float32Array>();
-    const v = new Map<string, Float32Array>();
+    const tensors: Record<string, SafetensorsWriteTensor> = {};
     for (const e of this.params.entries) {
-      m.set(e.name, this.optimizer.m.subarray(e.offset, e.offset + e.size));
-      v.set(e.name, this.optimizer.v.subarray(e.offset, e.offset + e.size));
+      tensors[`exp_avg.${e.name}`] = {
+        dtype: 'F32',
+        shape: e.tensor.shape,
+        data: this.optimizer.m.subarray(e.offset, e.offset + e.size),
+      };
+      tensors[`exp_avg_sq.${e.name}`] = {
+        dtype: 'F32',
+        shape: e.tensor.shape,
+        data: this.optimizer.v.subarray(e.offset, e.offset + e.size),
+      };
     }
     const state: TrainerState = {
       step: this.step,
+      optimizerStep: this.optimizer.step,
       engineRng: this.engine.rng.getState(),
       dataRng: this.dataRng.state(),
       bestValLoss: this.bestValLoss,
       evalsWithoutImprovement: this.evalsWithoutImprovement,
       options: this.options,
     };
-    saveCheckpoint(dir, this.model, {
-      tokenizer: this.extras.tokenizer ?? null,
-      optimizer: { exp_avg: m, exp_avg_sq: v },
-      trainerState: { ...state, optimizer_step: this.optimizer.step },
+    writeDirAtomic(dir, (tmp) => {
+      this.objective.saveModel(tmp);
+      writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors);
+      writeJsonAtomic(join(tmp, 'trainer_state.json'), state);
     });
   }
 
   /**
-   * Rebuilds a trainer from a checkpoint written by save(): weights, AdamW moments, step, both RNG
-   * states and the schedule, so training continues exactly as if it had never stopped.
+   * Continues from a checkpoint written by save(): the objective's model gets the saved weights,
+   * the optimizer its moments, and step, RNG states and schedule are restored, so training goes on
+   * exactly as if it had never stopped. `overrides` may change options (e.g. more steps).
    */
   static resume(
     engine: Engine,
     dir: string,
-    data: { train: TokenWindowSampler; val?: TokenWindowSampler | null },
+    objective: Objective,
     overrides: Partial<TrainerOptions> = {},
     extras: { run?: RunDir | null; callbacks?: TrainerCallbacks } = {},
   ): Trainer {
-    if (!existsSync(join(dir, 'trainer_state.json'))) {
+    const statePath = join(dir, 'trainer_state.json');
+    if (!existsSync(statePath)) {
       throw new LlmkError(
         'LLMK_E_CHECKPOINT',
         `${dir} has no trainer_state.json`,
         'resume from a checkpoint written by llmk training (a step-N or best directory)',
       );
     }
-    const loaded = loadCheckpoint(engine, dir);
-    const state = loaded.trainerState as unknown as TrainerState & { optimizer_step: number };
-    const trainer = new Trainer(
-      engine,
-      loaded.model,
-      data,
-      { ...state.options, ...overrides },
-      { tokenizer: loaded.tokenizer, ...extras },
-    );
-    const opt = loaded.optimizer;
-    if (!opt?.exp_avg || !opt.exp_avg_sq)
+    let state: TrainerState;
+    try {
+      state = JSON.parse(readFileSync(statePath, 'utf8')) as TrainerState;
+    } catch (e) {
       throw new LlmkError(
         'LLMK_E_CHECKPOINT',
-        `${dir} has no optimizer state`,
-        'resume needs optimizer.safetensors',
+        `${statePath}: ${(e as Error).message}`,
+        'the checkpoint is corrupt; resume from another one',
       );
+    }
+    objective.model.loadState(readModelWeights(dir));
+    const trainer = new Trainer(engine, objective, { ...state.options, ...overrides }, extras);
+    const opt = readSafetensors(join(dir, 'optimizer.safetensors'));
     for (const e of trainer.params.entries) {
-      const m = opt.exp_avg.get(e.name);
-      const v = opt.exp_avg_sq.get(e.name);
-      if (!m || !v || m.length !== e.size || v.length !== e.size) {
+      const m = opt.get(`exp_avg.${e.name}`)?.data;
+      const v = opt.get(`exp_avg_sq.${e.name}`)?.data;
+      if (
+        !(m instanceof Float32Array) ||
+        !(v instanceof Float32Array) ||
+        m.length !== e.size ||
+        v.length !== e.size
+      ) {
         throw new LlmkError(
           'LLMK_E_CHECKPOINT',
           `optimizer state for '${e.name}' is missing or has the wrong size`,
@@ -391,7 +379,7 @@ export class Trainer {
       trainer.optimizer.m.set(m, e.offset);
       trainer.optimizer.v.set(v, e.offset);
     }
-    trainer.optimizer.step = state.optimizer_step;
+    trainer.optimizer.step = state.optimizerStep;
     trainer.step = state.step;
     trainer.bestValLoss = state.bestValLoss;
     trainer.evalsWithoutImprovement = state.evalsWithoutImprovement;
