@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { tokenizerCodec } from '../../src/infer/cli.js';
 import { generate } from '../../src/infer/generate.js';
-import { loadCheckpoint, saveCheckpoint } from '../../src/io/checkpoint.js';
+import { loadCheckpoint, saveCheckpoint, saveModelFiles } from '../../src/io/checkpoint.js';
 import { gptConfig } from '../../src/models/gpt/config.js';
 import { GPT } from '../../src/models/gpt/model.js';
 import { createEngine } from '../../src/tensor/create.js';
@@ -60,7 +60,7 @@ test('llmk generate streams a checkpoint’s greedy continuation to stdout, stat
 
   // An EOS id in generation_config.json ends the text before that token.
   const eos = expected.tokens[5];
-  saveCheckpoint(dir, model, { tokenizer, generation: { eos_token_id: eos } });
+  saveModelFiles(dir, model, tokenizer, { eos_token_id: eos });
   const ended = llmk('generate', '-m', dir, '-p', 'the ', '-t', '0', '-n', '12', '--echo');
   assert.equal(ended.status, 0, ended.stderr);
   const kept = await codec.decode(expected.tokens.slice(0, expected.tokens.indexOf(eos)));
