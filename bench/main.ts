@@ -3,6 +3,7 @@
  * `npm run bench -- --only data,metrics` runs a subset; `--quick` shortens the ones that support it.
  */
 import { runDataBench } from './data.js';
+import { runDecodeBench } from './decode.js';
 import { runMetricsBench } from './metrics.js';
 import { runTokenizeBench } from './tokenize.js';
 import { runTrackBench } from './track.js';
@@ -16,3 +17,4 @@ if (want('track')) await runTrackBench({ quick });
 if (want('metrics')) runMetricsBench();
 if (want('tokenize')) await runTokenizeBench();
 if (want('data')) await runDataBench({ keep: true });
+if (want('decode')) await runDecodeBench({ quick });
