@@ -5,10 +5,11 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerMetrics } from './commands/metrics.js';
+import { registerBench } from './commands/bench.js';
 import { registerDashboard } from './commands/dashboard.js';
-import { registerTokenizer } from './commands/tokenizer.js';
 import { registerData } from './commands/data.js';
+import { registerMetrics } from './commands/metrics.js';
+import { registerTokenizer } from './commands/tokenizer.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerBench(program);
   registerMetrics(program);
   registerDashboard(program);
   registerTokenizer(program);
