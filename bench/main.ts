@@ -1,9 +1,20 @@
-/** `npm run bench`: every area's benchmark in turn; each prints a table and writes JSON under .bench/. */
+/**
+ * `npm run bench`: every area's benchmark in turn; each prints its table and writes JSON under .bench/.
+ * `npm run bench -- --only data,metrics` runs a subset; `--quick` shortens the ones that support it.
+ */
+import { runDataBench } from './data.js';
+import { runMetricsBench } from './metrics.js';
 import { runOpsBench } from './ops.js';
 import { runTokenizeBench } from './tokenize.js';
 import { runTrackBench } from './track.js';
 
 const quick = process.argv.includes('--quick');
-await runOpsBench({ quick });
-await runTokenizeBench();
-await runTrackBench({ quick });
+const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
+const only = onlyArg ? new Set(onlyArg.split(',')) : null;
+const want = (name: string): boolean => only === null || only.has(name);
+
+if (want('ops')) await runOpsBench({ quick });
+if (want('track')) await runTrackBench({ quick });
+if (want('metrics')) runMetricsBench();
+if (want('tokenize')) await runTokenizeBench();
+if (want('data')) await runDataBench({ keep: true });

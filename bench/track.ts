@@ -3,10 +3,20 @@
  * dashboard sees a new row. Each figure has an anchor measured in the same run.
  *   node --import tsx bench/track.ts [--quick]
  */
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { chromium } from 'playwright-core';
 import { crc32c } from '../src/track/crc32c.js';
 import { startDashboard } from '../src/track/dashboard/server.js';
 import { formatMetricsLine, readMetricsFile } from '../src/track/metrics.js';
@@ -152,6 +162,75 @@ async function benchSse(dir: string, n: number): Promise<TrackBenchRow> {
   };
 }
 
+/**
+ * Dashboard page cost with two 50k-step runs of 4 scalars in headless chromium: time to load every
+ * point, and one full re-render (what each live update pays at most). Anchor: the same page's
+ * time to draw the plots alone (uPlot setData on the already-joined arrays).
+ */
+async function benchDashboard(dir: string, steps: number): Promise<TrackBenchRow | null> {
+  if (!existsSync('/usr/bin/chromium')) {
+    console.log('dashboard bench skipped: /usr/bin/chromium missing (apt-get install chromium)');
+    return null;
+  }
+  const root = join(dir, 'dash');
+  mkdirSync(root);
+  for (const name of ['a', 'b']) {
+    let t = 1.7e12;
+    const run = RunDir.create(root, name, { tensorboard: false, now: () => (t += 300) });
+    for (let s = 1; s <= steps; s++) run.logScalars(s, { ...SCALARS, loss: 3 / Math.sqrt(s) });
+    run.close();
+  }
+  const dash = await startDashboard({ runsDir: root, port: 0, onWarning: () => {} });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+    ],
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(dash.url);
+    await page.waitForFunction(
+      `Number(document.querySelector('.chart[data-metric="loss"]')?.getAttribute('data-points')) === ${2 * steps}`,
+      undefined,
+      { timeout: 120000 },
+    );
+    // Page globals (classic script): render() re-joins and redraws; the anchor redraws only.
+    // uPlot draws in a microtask after setData, so each timing awaits the microtask queue.
+    const timing = (await page.evaluate(`(async () => {
+      const best = async (fn) => {
+        let m = Infinity;
+        for (let i = 0; i < 5; i++) {
+          const t = performance.now();
+          fn();
+          await Promise.resolve();
+          await Promise.resolve();
+          m = Math.min(m, performance.now() - t);
+        }
+        return m;
+      };
+      const render_ms = await best(() => render());
+      const draw_ms = await best(() => { for (const c of state.charts.values()) c.plot.setData(c.plot.data); });
+      return { render_ms, draw_ms };
+    })()`)) as { render_ms: number; draw_ms: number };
+    return {
+      name: `dashboard re-render, 2 runs x ${steps} steps x 4 scalars`,
+      value: timing.render_ms,
+      unit: 'ms (best of 5)',
+      anchor: 'uPlot redraw of the same data',
+      anchorValue: timing.draw_ms,
+      ratio: timing.render_ms / timing.draw_ms,
+    };
+  } finally {
+    await browser.close();
+    await dash.close();
+  }
+}
+
 export async function runTrackBench(opts: TrackBenchOptions = {}): Promise<TrackBenchRow[]> {
   const quick = opts.quick ?? false;
   const dir = mkdtempSync(join(tmpdir(), 'llmk-bench-track-'));
@@ -161,7 +240,8 @@ export async function runTrackBench(opts: TrackBenchOptions = {}): Promise<Track
       benchCrc(1 << 20, quick ? 8 : 64),
       benchParse(dir, quick ? 10000 : 100000),
       await benchSse(dir, quick ? 10 : 40),
-    ];
+      await benchDashboard(dir, quick ? 5000 : 50000),
+    ].filter((r): r is TrackBenchRow => r !== null);
     console.log('| benchmark | value | unit | anchor | anchor value | ratio |');
     console.log('| --- | ---: | --- | --- | ---: | ---: |');
     for (const r of rows) {

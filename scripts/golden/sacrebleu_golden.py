@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Expected BLEU/chrF values from the real sacrebleu, for test/golden/sacrebleuCorpus.test.ts.
+"""Expected BLEU/chrF/TER values from the real sacrebleu, for test/golden/sacrebleuCorpus.test.ts.
 
 Debian has no python3-sacrebleu package and PyPI is not reachable from our machines, so this runs
 sacrebleu from a source checkout of github.com/mjpost/sacrebleu (we used commit f615c72, the one
@@ -61,8 +61,8 @@ def load_sacrebleu(src):
     version.__version__ = 'source'
     sys.modules['sacrebleu.version'] = version
     import sacrebleu  # noqa: F401
-    from sacrebleu.metrics import BLEU, CHRF
-    return BLEU, CHRF
+    from sacrebleu.metrics import BLEU, CHRF, TER
+    return BLEU, CHRF, TER
 
 
 def read_lines(path):
@@ -91,7 +91,8 @@ def main():
     ap.add_argument('--sacrebleu-src', required=True)
     ap.add_argument('--out', default=os.path.join(ROOT, 'test', 'golden', 'fixtures', 'sacrebleu-golden.json'))
     args = ap.parse_args()
-    BLEU, CHRF = load_sacrebleu(args.sacrebleu_src)
+    BLEU, CHRF, TER = load_sacrebleu(args.sacrebleu_src)
+    from sacrebleu.tokenizers.tokenizer_ter import TercomTokenizer
     from sacrebleu.metrics.bleu import _get_tokenizer
 
     m30k = os.path.join(DATA, 'multi30k-en-de')
@@ -137,6 +138,24 @@ def main():
     out['multi30k']['sentence_bleu'] = [sb.sentence_score(h, [r]).score for h, r in zip(hyp, ref)]
     sc = CHRF()
     out['multi30k']['sentence_chrf'] = [sc.sentence_score(h, [r]).score for h, r in zip(hyp, ref)]
+
+    ter_configs = [{}, {'normalized': True}, {'no_punct': True}, {'case_sensitive': True},
+                   {'normalized': True, 'no_punct': True, 'asian_support': True}]
+    out['multi30k']['ter'] = []
+    for cfg in ter_configs:
+        s = TER(**cfg).corpus_score(hyp, [ref])
+        out['multi30k']['ter'].append({'options': cfg, 'score': s.score, 'num_edits': s.num_edits,
+                                       'ref_length': s.ref_length})
+    out['tatoeba_zh']['ter'] = []
+    for cfg in [{'normalized': True, 'asian_support': True}, {'normalized': True},
+                {'no_punct': True, 'asian_support': True}]:
+        s = TER(**cfg).corpus_score(zh_hyp[:1000], [zh_ref[:1000]])
+        out['tatoeba_zh']['ter'].append({'options': cfg, 'score': s.score, 'num_edits': s.num_edits,
+                                         'ref_length': s.ref_length})
+    out['stress']['tercom_tokenized'] = {}
+    for cfg in ter_configs:
+        t = TercomTokenizer(**cfg)
+        out['stress']['tercom_tokenized'][json.dumps(cfg, sort_keys=True)] = [t(x) for x in STRESS]
 
     for tok in ['zh', 'intl', 'char', '13a']:
         score = BLEU(tokenize=tok).corpus_score(zh_hyp, [zh_ref])

@@ -9,6 +9,8 @@ import { registerBench } from './commands/bench.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerMetrics } from './commands/metrics.js';
+import { registerPretrain } from './commands/pretrain.js';
+import { registerQuickstart } from './commands/quickstart.js';
 import { registerTokenizer } from './commands/tokenizer.js';
 
 export function buildProgram(): Command {
@@ -19,6 +21,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerBench(program);
   registerMetrics(program);
+  registerQuickstart(program);
+  registerPretrain(program);
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);

@@ -110,12 +110,18 @@ const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 // Zero-width space/joiners, word joiner, BOM, soft hyphen, Mongolian vowel separator, bidi marks
 // and embeddings/isolates: invisible, and they make equal-looking strings hash differently.
 const INVISIBLE = /[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e\u202a-\u202e\u2066-\u2069]/g;
-const BLANKS = /[^\S\n]+/g;
+// Only blank runs that need rewriting: a space followed by more blanks, or any other blank
+// character (tab, NBSP, ideographic space …). Matching every single space would make the common
+// case, already-clean text, the slow one.
+const BLANKS = / [^\S\n]+|[^\S\n ][^\S\n]*/g;
 
 /** Normalises whitespace: LF line ends, single spaces, trimmed lines, at most one blank line in a row. */
 export function normalizeWhitespace(text: string): string {
-  let out = text.replace(/\r\n?/g, '\n').replace(BLANKS, ' ');
-  out = out.replace(/ ?\n ?/g, '\n').replace(/\n{3,}/g, '\n\n');
+  let out = text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  out = out.replace(BLANKS, ' ');
+  if (out.includes(' \n')) out = out.replace(/ \n/g, '\n');
+  if (out.includes('\n ')) out = out.replace(/\n /g, '\n');
+  if (out.includes('\n\n\n')) out = out.replace(/\n{3,}/g, '\n\n');
   return out.trim();
 }
 

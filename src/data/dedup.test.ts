@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { Deduplicator, MinHasher, normalizeForDedup } from './dedup.js';
+import { Deduplicator, MinHasher } from './dedup.js';
 import { U64Table } from './hash.js';
+import { WordHasher } from './wordhash.js';
 
 const words = (from: number, to: number): string =>
   Array.from({ length: to - from }, (_, i) => `w${from + i}`).join(' ');
@@ -33,6 +34,10 @@ test('MinHash estimates shingle Jaccard similarity within sampling error', () =>
     totalErr += err;
   }
   assert.ok(totalErr / offsets.length < 0.05, `mean error ${totalErr / offsets.length}`);
+  // Signature sizes that are not a multiple of 4 take the tail loop; the estimate is just as good.
+  const odd = new MinHasher({ bands: 9, rows: 7 });
+  const oddEstimate = MinHasher.similarity(odd.signature(words(0, 200)), odd.signature(words(20, 220)));
+  assert.ok(Math.abs(oddEstimate - 176 / 216) < 0.15, `63 hashes: ${oddEstimate}`);
   // Case and punctuation do not change shingles.
   assert.equal(
     MinHasher.similarity(
@@ -109,5 +114,16 @@ test('texts with low similarity (Jaccard ≈ 0.3) are not flagged', () => {
     if (d.check(words(base + 105, base + 305))) hits++;
   }
   assert.equal(hits, 0);
-  assert.equal(normalizeForDedup('  Hello,   WORLD! '), 'hello world');
+});
+
+test('word hashing: case, punctuation and spacing ignored; CJK characters are words', () => {
+  const w = new WordHasher();
+  const a = Array.from(w.hashWords('  Hello,   WORLD! naïve Ünïcode'));
+  assert.deepEqual(Array.from(w.hashWords('hello world NAÏVE ünïcode')), a);
+  assert.equal(a.length, 4);
+  assert.equal(w.hashWords('我爱北京 GPT-4').length, 6); // 我 爱 北 京 gpt 4
+  const d = new Deduplicator({ minhash: false });
+  assert.equal(d.check('Hello, world! The end.'), null);
+  assert.deepEqual(d.check('hello world the END'), { kind: 'exact_duplicate', of: 0 });
+  assert.equal(d.check('hello world the ends'), null);
 });

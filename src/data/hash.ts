@@ -14,13 +14,6 @@ export function fmix32(h: number): number {
   return h | 0;
 }
 
-/** FNV-1a over UTF-16 code units, finalised with fmix32 (FNV alone mixes high bits poorly). */
-export function hashString(s: string, seed = 0x811c9dc5): number {
-  let h = seed | 0;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return fmix32(h);
-}
-
 /** Mixes one 32-bit value into a running hash (the MurmurHash3 block step). */
 export function mix32(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);

@@ -9,7 +9,6 @@ export {
   type DuplicateHit,
   MinHasher,
   type MinHashOptions,
-  normalizeForDedup,
 } from './dedup.js';
 export { ByteEncoder, CharEncoder, type TokenEncoder } from './encoders.js';
 export { DataError } from './errors.js';

@@ -58,7 +58,7 @@ export class JsonlWriter {
     this.fd = openSync(this.temp, 'w');
   }
 
-  write(doc: Doc): void {
+  write(doc: Doc | Record<string, unknown>): void {
     const line = `${JSON.stringify(doc)}\n`;
     this.chunks.push(line);
     this.pending += line.length;

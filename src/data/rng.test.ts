@@ -7,12 +7,21 @@ test('same seed, same stream; different seeds differ; state round-trips mid-stre
   const b = new Rng(42);
   const c = new Rng(43);
   const xs = Array.from({ length: 10 }, () => a.nextU32());
-  assert.deepEqual(xs, Array.from({ length: 10 }, () => b.nextU32()));
-  assert.notDeepEqual(xs, Array.from({ length: 10 }, () => c.nextU32()));
+  assert.deepEqual(
+    xs,
+    Array.from({ length: 10 }, () => b.nextU32()),
+  );
+  assert.notDeepEqual(
+    xs,
+    Array.from({ length: 10 }, () => c.nextU32()),
+  );
   const saved = JSON.parse(JSON.stringify(a.state()));
   const next = Array.from({ length: 5 }, () => a.nextInt(1000));
   const resumed = Rng.fromState(saved);
-  assert.deepEqual(Array.from({ length: 5 }, () => resumed.nextInt(1000)), next);
+  assert.deepEqual(
+    Array.from({ length: 5 }, () => resumed.nextInt(1000)),
+    next,
+  );
   assert.throws(() => Rng.fromState([0, 0, 0, 0]), /LLMK_E_ARG/);
 });
 

@@ -56,7 +56,10 @@ test('bad shards are typed errors; out-of-vocabulary ids are refused; no overwri
   writeFileSync(join(dir, 'junk.bin'), Buffer.alloc(100));
   assert.throws(() => openShard(join(dir, 'junk.bin')), /LLMK_E_FORMAT.*magic/);
   assert.throws(() => openShard(join(dir, 'missing.bin')), /LLMK_E_NOT_FOUND/);
-  assert.throws(() => writeShard(join(dir, 'd.bin'), [10], { vocabSize: 10 }), /LLMK_E_DATA.*outside the vocabulary/);
+  assert.throws(
+    () => writeShard(join(dir, 'd.bin'), [10], { vocabSize: 10 }),
+    /LLMK_E_DATA.*outside the vocabulary/,
+  );
   assert.throws(() => writeShard(path, [1], { vocabSize: 10 }), /LLMK_E_EXISTS/);
   writeShard(path, [4], { vocabSize: 10, force: true });
   assert.equal(statSync(path).size, SHARD_HEADER_BYTES + 2);

@@ -150,14 +150,16 @@ export function computeBleu(
 
 /** n-gram counts per order (index n-1), keyed by space-joined tokens (tokens hold no spaces). */
 function ngramCounts(tokens: readonly string[], maxOrder: number): Map<string, number>[] {
-  const byOrder: Map<string, number>[] = [];
-  for (let n = 1; n <= maxOrder; n++) {
-    const counts = new Map<string, number>();
-    for (let i = 0; i + n <= tokens.length; i++) {
-      const key = n === 1 ? tokens[i] : tokens.slice(i, i + n).join(' ');
+  const byOrder = Array.from({ length: maxOrder }, () => new Map<string, number>());
+  for (let i = 0; i < tokens.length; i++) {
+    // Grow the key one token at a time instead of slicing and joining for every order.
+    let key = tokens[i];
+    const top = Math.min(maxOrder, tokens.length - i);
+    for (let n = 0; n < top; n++) {
+      if (n > 0) key += ` ${tokens[i + n]}`;
+      const counts = byOrder[n];
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    byOrder.push(counts);
   }
   return byOrder;
 }

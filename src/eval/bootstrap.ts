@@ -46,7 +46,7 @@ export interface BootstrapOptions {
   seed?: number;
 }
 
-export interface Interval {
+export interface BootstrapInterval {
   low: number;
   mid: number;
   high: number;
@@ -59,7 +59,7 @@ export interface Interval {
 export function bootstrapIntervals(
   rows: readonly (readonly number[])[],
   opts: BootstrapOptions = {},
-): Interval[] {
+): BootstrapInterval[] {
   const ci = opts.confidenceInterval ?? 0.95;
   const nSamples = opts.nSamples ?? 1000;
   check(ci >= 0 && ci <= 1, 'LLMK_E_ARG', () => `confidenceInterval must be in [0, 1], got ${ci}`);

@@ -94,12 +94,27 @@ function countNgrams(units: readonly string[], n: number, sep: string): Map<stri
   return counts;
 }
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * Character n-gram counts. Python slices by code point; for strings without surrogate pairs a
+ * UTF-16 slice is the same thing and avoids building an array of characters.
+ */
+function charNgrams(line: string, n: number): Map<string, number> {
+  if (SURROGATE.test(line)) return countNgrams(Array.from(line), n, '');
+  const counts = new Map<string, number>();
+  for (let i = 0; i + n <= line.length; i++) {
+    const key = line.slice(i, i + n);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
 /** Character n-grams 1..charOrder then word n-grams 1..wordOrder of one (preprocessed) segment. */
 function extractNgrams(sent: string, o: Resolved): Map<string, number>[] {
   const line = o.whitespace ? sent : pyRemoveSpace(sent);
-  const chars = Array.from(line);
   const all: Map<string, number>[] = [];
-  for (let n = 1; n <= o.charOrder; n++) all.push(countNgrams(chars, n, ''));
+  for (let n = 1; n <= o.charOrder; n++) all.push(charNgrams(line, n));
   if (o.wordOrder > 0) {
     const words = removePunctuation(sent);
     for (let n = 1; n <= o.wordOrder; n++) all.push(countNgrams(words, n, ' '));

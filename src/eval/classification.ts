@@ -9,18 +9,18 @@
  */
 import { check, LlmkError } from '../errors.js';
 
-export type Label = string | number;
-export type Average = 'micro' | 'macro' | 'weighted' | 'binary';
+export type ClassLabel = string | number;
+export type AverageMethod = 'micro' | 'macro' | 'weighted' | 'binary';
 
 export interface PrfOptions {
   /** Labels to score, in this order; default the sorted union of yTrue and yPred. */
-  labels?: readonly Label[];
+  labels?: readonly ClassLabel[];
   /** Value for 0/0 ratios; default 0. */
   zeroDivision?: number;
   /** F-beta; default 1. */
   beta?: number;
   /** The positive label for average 'binary'; default 1. */
-  posLabel?: Label;
+  posLabel?: ClassLabel;
 }
 
 export interface Prf {
@@ -31,7 +31,7 @@ export interface Prf {
   support: number;
 }
 
-function checkPair(yTrue: readonly Label[], yPred: readonly Label[]): void {
+function checkPair(yTrue: readonly ClassLabel[], yPred: readonly ClassLabel[]): void {
   check(
     yTrue.length === yPred.length,
     'LLMK_E_DATA',
@@ -42,8 +42,8 @@ function checkPair(yTrue: readonly Label[], yPred: readonly Label[]): void {
 }
 
 /** Sorted unique labels (numbers numerically, strings by code unit), as `np.unique`. */
-export function uniqueLabels(...lists: readonly (readonly Label[])[]): Label[] {
-  const set = new Set<Label>();
+export function uniqueLabels(...lists: readonly (readonly ClassLabel[])[]): ClassLabel[] {
+  const set = new Set<ClassLabel>();
   for (const l of lists) for (const x of l) set.add(x);
   const all = [...set];
   const kinds = new Set(all.map((x) => typeof x));
@@ -54,7 +54,7 @@ export function uniqueLabels(...lists: readonly (readonly Label[])[]): Label[] {
 }
 
 /** Fraction of exact matches (sklearn `accuracy_score`). */
-export function accuracy(yTrue: readonly Label[], yPred: readonly Label[]): number {
+export function accuracy(yTrue: readonly ClassLabel[], yPred: readonly ClassLabel[]): number {
   checkPair(yTrue, yPred);
   let hit = 0;
   for (let i = 0; i < yTrue.length; i++) if (yTrue[i] === yPred[i]) hit++;
@@ -62,20 +62,20 @@ export function accuracy(yTrue: readonly Label[], yPred: readonly Label[]): numb
 }
 
 export interface ConfusionMatrix {
-  labels: Label[];
+  labels: ClassLabel[];
   /** matrix[i][j]: examples with true label labels[i] predicted as labels[j]. */
   matrix: number[][];
 }
 
 /** sklearn `confusion_matrix`: rows are true labels, columns predictions; other labels are ignored. */
 export function confusionMatrix(
-  yTrue: readonly Label[],
-  yPred: readonly Label[],
-  labels?: readonly Label[],
+  yTrue: readonly ClassLabel[],
+  yPred: readonly ClassLabel[],
+  labels?: readonly ClassLabel[],
 ): ConfusionMatrix {
   checkPair(yTrue, yPred);
   const ls = labels ? [...labels] : uniqueLabels(yTrue, yPred);
-  const index = new Map<Label, number>(ls.map((l, i) => [l, i]));
+  const index = new Map<ClassLabel, number>(ls.map((l, i) => [l, i]));
   const matrix = ls.map(() => new Array<number>(ls.length).fill(0));
   for (let i = 0; i < yTrue.length; i++) {
     const t = index.get(yTrue[i]);
@@ -91,8 +91,12 @@ interface Counts {
   fn: number[];
 }
 
-function countsPerLabel(yTrue: readonly Label[], yPred: readonly Label[], labels: readonly Label[]): Counts {
-  const index = new Map<Label, number>(labels.map((l, i) => [l, i]));
+function countsPerLabel(
+  yTrue: readonly ClassLabel[],
+  yPred: readonly ClassLabel[],
+  labels: readonly ClassLabel[],
+): Counts {
+  const index = new Map<ClassLabel, number>(labels.map((l, i) => [l, i]));
   const tp = new Array<number>(labels.length).fill(0);
   const fp = new Array<number>(labels.length).fill(0);
   const fn = new Array<number>(labels.length).fill(0);
@@ -124,10 +128,10 @@ function prfFromCounts(tp: number, fp: number, fn: number, beta: number, zeroDiv
 
 /** Precision, recall, F-beta and support for each label (sklearn `average=None`). */
 export function perLabelPrf(
-  yTrue: readonly Label[],
-  yPred: readonly Label[],
+  yTrue: readonly ClassLabel[],
+  yPred: readonly ClassLabel[],
   opts: PrfOptions = {},
-): { labels: Label[]; scores: Prf[] } {
+): { labels: ClassLabel[]; scores: Prf[] } {
   checkPair(yTrue, yPred);
   const labels = opts.labels ? [...opts.labels] : uniqueLabels(yTrue, yPred);
   const { tp, fp, fn } = countsPerLabel(yTrue, yPred, labels);
@@ -138,9 +142,9 @@ export function perLabelPrf(
 
 /** Averaged precision, recall and F-beta (sklearn `precision_recall_fscore_support(average=...)`). */
 export function precisionRecallF1(
-  yTrue: readonly Label[],
-  yPred: readonly Label[],
-  average: Average,
+  yTrue: readonly ClassLabel[],
+  yPred: readonly ClassLabel[],
+  average: AverageMethod,
   opts: PrfOptions = {},
 ): Prf {
   checkPair(yTrue, yPred);
@@ -183,7 +187,7 @@ export function precisionRecallF1(
 }
 
 export interface ClassificationReport {
-  labels: Label[];
+  labels: ClassLabel[];
   perLabel: Prf[];
   accuracy: number;
   macro: Prf;
@@ -193,8 +197,8 @@ export interface ClassificationReport {
 
 /** Everything sklearn's `classification_report` prints, as data. */
 export function classificationReport(
-  yTrue: readonly Label[],
-  yPred: readonly Label[],
+  yTrue: readonly ClassLabel[],
+  yPred: readonly ClassLabel[],
   opts: PrfOptions = {},
 ): ClassificationReport {
   const { labels, scores } = perLabelPrf(yTrue, yPred, opts);

@@ -5,7 +5,7 @@
  * `score(target, prediction)`: recall is measured against the target (reference).
  */
 import { LlmkError } from '../errors.js';
-import { type BootstrapOptions, bootstrapIntervals, type Interval } from './bootstrap.js';
+import { type BootstrapInterval, type BootstrapOptions, bootstrapIntervals } from './bootstrap.js';
 import { porterStem } from './porter.js';
 
 export interface RougeScore {
@@ -253,7 +253,11 @@ export function aggregateRouge(
   for (const type of Object.keys(scores[0])) {
     const rows = scores.map((s) => [s[type].precision, s[type].recall, s[type].fmeasure]);
     const [p, r, f] = bootstrapIntervals(rows, opts);
-    const pick = (k: keyof Interval): RougeScore => ({ precision: p[k], recall: r[k], fmeasure: f[k] });
+    const pick = (k: keyof BootstrapInterval): RougeScore => ({
+      precision: p[k],
+      recall: r[k],
+      fmeasure: f[k],
+    });
     out[type] = { low: pick('low'), mid: pick('mid'), high: pick('high') };
   }
   return out;

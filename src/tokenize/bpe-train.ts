@@ -11,8 +11,9 @@
  * 1. Turn each distinct word into a symbol-id array; count every adjacent pair, weighted by the word's
  *    count, and remember which words contain it.
  * 2. Pop the best pair from a heap (entries are checked against the live count and skipped if stale).
- * 3. Rewrite only the words that contain it, subtracting their old pairs and adding their new ones;
- *    re-queue the pairs whose counts changed.
+ * 3. Rewrite only the words that contain it, adjusting just the pairs beside each merge site
+ *    (x a b y: x a and b y lose the word's count, x ab and ab y gain it); re-queue the pairs whose
+ *    counts changed.
  */
 import { Heap } from './heap.js';
 
@@ -84,16 +85,14 @@ export function trainBpe(input: BpeTrainInput): BpeTrainResult {
 
   const pairCount = new Map<number, number>();
   const pairWords = new Map<number, number[]>();
-  const addPair = (key: number, delta: number, word: number, track: boolean): void => {
-    pairCount.set(key, (pairCount.get(key) ?? 0) + delta);
-    if (track) {
-      const list = pairWords.get(key);
-      if (list) list.push(word);
-      else pairWords.set(key, [word]);
-    }
-  };
   wordList.forEach((syms, w) => {
-    for (let i = 0; i + 1 < wordLen[w]; i++) addPair(syms[i] * KEY + syms[i + 1], counts[w], w, true);
+    for (let i = 0; i + 1 < wordLen[w]; i++) {
+      const k = syms[i] * KEY + syms[i + 1];
+      pairCount.set(k, (pairCount.get(k) ?? 0) + counts[w]);
+      const list = pairWords.get(k);
+      if (list) list.push(w);
+      else pairWords.set(k, [w]);
+    }
   });
 
   const better = (x: [number, number], y: [number, number]): boolean => {
@@ -111,7 +110,12 @@ export function trainBpe(input: BpeTrainInput): BpeTrainResult {
   const target = Math.max(0, input.vocabSize - reserved - tokens.length);
   const merges: [string, string][] = [];
   const stamp = new Int32Array(wordList.length).fill(-1);
-  const changed = new Set<number>();
+  const delta = new Map<number, number>();
+  const touch = (k: number, w: number): void => {
+    const list = pairWords.get(k);
+    if (list) list.push(w);
+    else pairWords.set(k, [w]);
+  };
   while (merges.length < target) {
     // Pass 2: the best live pair.
     const top = heap.pop();
@@ -122,43 +126,46 @@ export function trainBpe(input: BpeTrainInput): BpeTrainResult {
     const b = key - a * KEY;
     const merged = intern(input.join(tokens[a], tokens[b]));
     merges.push([tokens[a], tokens[b]]);
-    // Pass 3: rewrite the words holding (a, b).
-    changed.clear();
+    // Pass 3: rewrite the words holding (a, b), touching only the pairs beside each merge site.
+    delta.clear();
+    const bump = (k: number, d: number): void => {
+      delta.set(k, (delta.get(k) ?? 0) + d);
+    };
     for (const w of pairWords.get(key) ?? []) {
       if (stamp[w] === merges.length) continue;
       stamp[w] = merges.length;
       const syms = wordList[w];
       const n = wordLen[w];
-      let has = false;
-      for (let i = 0; i + 1 < n; i++) if (syms[i] === a && syms[i + 1] === b) has = true;
-      if (!has) continue;
       const c = counts[w];
-      for (let i = 0; i + 1 < n; i++) {
-        const k = syms[i] * KEY + syms[i + 1];
-        addPair(k, -c, w, false);
-        changed.add(k);
-      }
       let m = 0;
       for (let i = 0; i < n; i++) {
         if (i + 1 < n && syms[i] === a && syms[i + 1] === b) {
+          // The left neighbour is the rewritten one (it may itself be a fresh merge).
+          if (m > 0) {
+            bump(syms[m - 1] * KEY + a, -c);
+            bump(syms[m - 1] * KEY + merged, c);
+            touch(syms[m - 1] * KEY + merged, w);
+          }
+          if (i + 2 < n) {
+            bump(b * KEY + syms[i + 2], -c);
+            bump(merged * KEY + syms[i + 2], c);
+            touch(merged * KEY + syms[i + 2], w);
+          }
           syms[m++] = merged;
           i++;
         } else syms[m++] = syms[i];
       }
       wordLen[w] = m;
-      for (let i = 0; i + 1 < m; i++) {
-        const k = syms[i] * KEY + syms[i + 1];
-        addPair(k, c, w, syms[i] === merged || syms[i + 1] === merged);
-        changed.add(k);
-      }
     }
     pairCount.delete(key);
     pairWords.delete(key);
-    changed.delete(key);
-    for (const k of changed) {
-      const v = pairCount.get(k) ?? 0;
-      if (v > 0) heap.push([k, v]);
-      else {
+    for (const [k, d] of delta) {
+      if (d === 0 || k === key) continue;
+      const v = (pairCount.get(k) ?? 0) + d;
+      if (v > 0) {
+        pairCount.set(k, v);
+        heap.push([k, v]);
+      } else {
         pairCount.delete(k);
         pairWords.delete(k);
       }

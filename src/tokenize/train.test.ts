@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import hf from 'tokenizers';
 import { CharTokenizer } from './char.js';
 import { loadTokenizer } from './load.js';
+import { bertWords } from './pretokenize.js';
 import { trainTokenizer } from './train.js';
 
 const SHAKESPEARE = '../shared/data/tinyshakespeare/input.txt';
@@ -31,8 +32,12 @@ test('byte-level BPE from an iterable: exact vocab size, specials first, round t
 });
 
 test('WordPiece: BERT normalisation, ## continuations, [CLS]/[SEP] template, exact vocab size', async () => {
-  const tok = await trainTokenizer({ type: 'wordpiece', files: [SHAKESPEARE], vocabSize: 2000 });
-  assert.equal(tok.vocabSize, 2000);
+  const tok = await trainTokenizer({
+    type: 'wordpiece',
+    texts: [readFileSync(SHAKESPEARE, 'utf8').slice(0, 300_000)],
+    vocabSize: 1500,
+  });
+  assert.equal(tok.vocabSize, 1500);
   assert.equal(tok.tokenToId('[PAD]'), 0);
   const enc = await tok.encode('KING RICHARD: Wherefore?');
   assert.equal(enc.tokens[0], '[CLS]');
@@ -86,4 +91,33 @@ test('training input errors are typed', async () => {
     /LLMK_E_NOT_FOUND: training file .*nope\.txt does not exist/,
   );
   await assert.rejects(trainTokenizer({ type: 'bpe', texts: ['x'], vocabSize: 0 }), /LLMK_E_ARG/);
+});
+
+test('bertWords (training-side BERT normalisation) equals Hugging Face BertNormalizer + BertPreTokenizer', () => {
+  const text = `${readFileSync(SHAKESPEARE, 'utf8').slice(0, 20000)} Héllo 我想在apple工作 naïve — “quoted” \u0007 x\u00a0y ½ Führer ﬁ`;
+  const normalizer = hf.bertNormalizer({ lowercase: true });
+  const pre = hf.bertPreTokenizer();
+  const theirs = text
+    .split('\n')
+    .flatMap((line) => pre.preTokenizeString(normalizer.normalizeString(line)).map(([w]) => w));
+  assert.deepEqual(bertWords(text), theirs);
+});
+
+test('counting on worker threads gives the same tokenizer as counting in one thread', async () => {
+  const texts = [readFileSync(SHAKESPEARE, 'utf8').slice(0, 200_000), 'the end<|endoftext|>the start', 'x'];
+  const one = await trainTokenizer({
+    type: 'bpe',
+    texts,
+    vocabSize: 400,
+    specialTokens: ['<|endoftext|>'],
+    threads: 1,
+  });
+  const two = await trainTokenizer({
+    type: 'bpe',
+    texts,
+    vocabSize: 400,
+    specialTokens: ['<|endoftext|>'],
+    threads: 2,
+  });
+  assert.equal(two.toJSON(), one.toJSON());
 });

@@ -4,8 +4,10 @@
  *   tokenizer.json. The `tokenizers` npm binding (0.23) exposes `Tokenizer.train(files)` only with the
  *   model's default trainer — no vocabulary size, no special tokens — so BPE and WordPiece are trained
  *   here and loaded back into Hugging Face for encoding.
- * - `wordpiece`: BERT normalisation and pre-tokenisation (run by Hugging Face), then BPE merges over
- *   `##`-continued characters, which is exactly how Hugging Face's WordPieceTrainer builds its vocabulary.
+ * - `wordpiece`: BERT normalisation and pre-tokenisation, then BPE merges over `##`-continued
+ *   characters — the procedure of Hugging Face's WordPieceTrainer (its BpeTrainer with a continuing
+ *   prefix); equal-count ties are broken our way (greater pair first), so the order of tied merges can
+ *   differ from Hugging Face's.
  * - `unigram`: Hugging Face's UnigramTrainer with its defaults (target 8000 pieces), then the pieces
  *   beyond `vocabSize` with the lowest log-probabilities are dropped (single characters are kept).
  * - `char`: one token per distinct character (CharTokenizer).
@@ -19,13 +21,14 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hf from 'tokenizers';
 import { LlmkError } from '../errors.js';
 import { Progress, type ProgressMode } from '../track/progress.js';
-import { byteAlphabet, bytesToUnicode, GPT2_PATTERN, trainBpe } from './bpe-train.js';
+import { byteAlphabet, bytesToUnicode, trainBpe } from './bpe-train.js';
 import { CharTokenizer } from './char.js';
+import { countWords } from './count.js';
 import { byteLevelBpeJson } from './gguf-vocab.js';
 import { HfTokenizerAdapter } from './hf.js';
 import type { Tokenizer } from './types.js';
@@ -42,6 +45,8 @@ export interface TrainOptions {
   /** Added first (ids 0..n-1), never split, never merged across. */
   specialTokens?: string[];
   progress?: ProgressMode;
+  /** Worker threads for counting words; default: see countThreads. */
+  threads?: number;
 }
 
 const CHUNK = 16 << 20;
@@ -66,29 +71,15 @@ async function* textsOf(options: TrainOptions): AsyncGenerator<string> {
   if (options.texts) for await (const t of options.texts) yield t;
 }
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Counts pre-tokens of every document, splitting around special tokens first. */
-async function countWords(
-  options: TrainOptions,
-  preTokenize: (text: string, add: (word: string) => void) => void,
-  progress: Progress,
-): Promise<Map<string, number>> {
-  const words = new Map<string, number>();
-  const add = (w: string): void => {
-    words.set(w, (words.get(w) ?? 0) + 1);
-  };
-  const specials = options.specialTokens ?? [];
-  const splitter = specials.length > 0 ? new RegExp(specials.map(escapeRegex).join('|'), 'g') : undefined;
-  let bytes = 0;
-  for await (const doc of textsOf(options)) {
-    for (const part of splitter ? doc.split(splitter) : [doc]) preTokenize(part, add);
-    bytes += Buffer.byteLength(doc);
-    progress.update(Math.round(bytes / 1e3));
-  }
-  return words;
+/**
+ * Worker threads for counting: one per core (or LLMK_THREADS), but none for inputs under 32 MB,
+ * where starting workers costs more than it saves.
+ */
+function countThreads(options: TrainOptions): number {
+  if (options.threads !== undefined) return options.threads;
+  if (totalKb(options) < 32_000) return 1;
+  const env = Number(process.env.LLMK_THREADS);
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
 
 function addedTokenEntries(specials: string[]): object[] {
@@ -113,13 +104,12 @@ async function trainByteLevel(options: TrainOptions, mode: ProgressMode): Promis
   const specials = options.specialTokens ?? [];
   const table = bytesToUnicode();
   const read = new Progress({ label: 'count', unit: 'kB', total: totalKb(options), mode });
-  const words = await countWords(
-    options,
-    (text, add) => {
-      for (const m of text.matchAll(GPT2_PATTERN)) add(m[0]);
-    },
-    read,
-  );
+  const words = await countWords(textsOf(options), {
+    scheme: 'gpt2',
+    specialTokens: specials,
+    threads: countThreads(options),
+    onBytes: (b) => read.update(Math.round(b / 1e3)),
+  });
   read.finish({ words: words.size });
   const merge = new Progress({ label: 'merge', unit: 'merges', mode });
   const decodeSym = new Map(table.map((ch, b) => [ch, b]));
@@ -147,17 +137,13 @@ async function trainByteLevel(options: TrainOptions, mode: ProgressMode): Promis
 
 async function trainWordPiece(options: TrainOptions, mode: ProgressMode): Promise<Tokenizer> {
   const specials = options.specialTokens ?? ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
-  const normalizer = hf.bertNormalizer({ lowercase: true });
-  const pre = hf.bertPreTokenizer();
   const read = new Progress({ label: 'count', unit: 'kB', total: totalKb(options), mode });
-  const words = await countWords(
-    { ...options, specialTokens: specials },
-    (text, add) => {
-      // One call per document: BERT pre-tokenisation splits on all whitespace, newlines included.
-      if (text.length > 0) for (const [w] of pre.preTokenizeString(normalizer.normalizeString(text))) add(w);
-    },
-    read,
-  );
+  const words = await countWords(textsOf(options), {
+    scheme: 'bert',
+    specialTokens: specials,
+    threads: countThreads(options),
+    onBytes: (b) => read.update(Math.round(b / 1e3)),
+  });
   read.finish({ words: words.size });
   const merge = new Progress({ label: 'merge', unit: 'merges', mode });
   const result = trainBpe({
@@ -165,6 +151,14 @@ async function trainWordPiece(options: TrainOptions, mode: ProgressMode): Promis
     split: (w) => Array.from(w, (ch, i) => (i === 0 ? ch : `##${ch}`)),
     join: (a, b) => a + (b.startsWith('##') ? b.slice(2) : b),
     bytesOf: (t) => Buffer.from(t, 'utf8'),
+    // Every character both word-initially and as a `##` continuation, as Hugging Face's trainer does,
+    // so a word may start with a character only ever seen inside words.
+    initialAlphabet: (() => {
+      const chars = new Set<string>();
+      for (const w of words.keys()) for (const ch of w) chars.add(ch);
+      const sorted = [...chars].sort();
+      return [...sorted, ...sorted.map((c) => `##${c}`)];
+    })(),
     vocabSize: options.vocabSize,
     reservedIds: specials.length,
     onProgress: (done, total) => merge.update(done, { target: total }),

@@ -9,74 +9,107 @@ export const WIRE_I64 = 1;
 export const WIRE_LEN = 2;
 export const WIRE_I32 = 5;
 
-/** Appends protobuf fields to a growing byte list; `finish()` returns the message bytes. */
+const UTF8 = new TextEncoder();
+
+/**
+ * Appends protobuf fields to one growable buffer; `finish()` returns the message bytes.
+ * A single buffer because small typed-array allocations, not the arithmetic, dominate encoding cost.
+ */
 export class ProtoWriter {
-  private readonly parts: Uint8Array[] = [];
+  private buf = new Uint8Array(128);
+  private view = new DataView(this.buf.buffer);
   private length = 0;
 
-  private push(bytes: Uint8Array): void {
-    this.parts.push(bytes);
-    this.length += bytes.length;
+  private reserve(n: number): void {
+    if (this.length + n <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.length + n));
+    grown.set(this.buf.subarray(0, this.length));
+    this.buf = grown;
+    this.view = new DataView(grown.buffer);
   }
 
   private key(field: number, wire: number): void {
-    this.varint(BigInt((field << 3) | wire));
+    this.varint((field << 3) | wire);
   }
 
-  /** Varint of a signed 64-bit value; negatives take ten bytes (two's complement), as int64 does. */
-  private varint(value: bigint): void {
-    let v = BigInt.asUintN(64, value);
-    const out: number[] = [];
+  /**
+   * Varint of a non-negative safe integer with plain arithmetic (the common case: keys, lengths,
+   * steps); BigInt only for negatives, which int64 encodes as ten-byte two's complement.
+   */
+  private varint(value: number | bigint): void {
+    this.reserve(10);
+    if (typeof value === 'number' && value >= 0 && Number.isSafeInteger(value)) {
+      while (value >= 0x80) {
+        this.buf[this.length++] = (value % 0x80) | 0x80;
+        value = Math.floor(value / 0x80);
+      }
+      this.buf[this.length++] = value;
+      return;
+    }
+    let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {
-      out.push(Number(v & 0x7fn) | 0x80);
+      this.buf[this.length++] = Number(v & 0x7fn) | 0x80;
       v >>= 7n;
     }
-    out.push(Number(v));
-    this.push(Uint8Array.from(out));
+    this.buf[this.length++] = Number(v);
   }
 
   int64(field: number, value: number | bigint): this {
     this.key(field, WIRE_VARINT);
-    this.varint(typeof value === 'bigint' ? value : BigInt(Math.trunc(value)));
+    this.varint(typeof value === 'bigint' ? value : Math.trunc(value));
     return this;
   }
 
   double(field: number, value: number): this {
     this.key(field, WIRE_I64);
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setFloat64(0, value, true);
-    this.push(b);
+    this.reserve(8);
+    this.view.setFloat64(this.length, value, true);
+    this.length += 8;
     return this;
   }
 
   float(field: number, value: number): this {
     this.key(field, WIRE_I32);
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, value, true);
-    this.push(b);
+    this.reserve(4);
+    this.view.setFloat32(this.length, value, true);
+    this.length += 4;
     return this;
   }
 
   bytes(field: number, value: Uint8Array): this {
     this.key(field, WIRE_LEN);
-    this.varint(BigInt(value.length));
-    this.push(value);
+    this.varint(value.length);
+    this.reserve(value.length);
+    this.buf.set(value, this.length);
+    this.length += value.length;
+    return this;
+  }
+
+  /** Key and length of a LEN field whose `size` content bytes the caller writes next (no nested buffer). */
+  header(field: number, size: number): this {
+    this.key(field, WIRE_LEN);
+    this.varint(size);
     return this;
   }
 
   string(field: number, value: string): this {
-    return this.bytes(field, new TextEncoder().encode(value));
+    return this.bytes(field, UTF8.encode(value));
   }
 
+  /** The message: a view of the writer's buffer (no copy), so write nothing more after it. */
   finish(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const p of this.parts) {
-      out.set(p, at);
-      at += p.length;
-    }
-    return out;
+    return this.buf.subarray(0, this.length);
   }
+}
+
+/** Bytes a varint of the non-negative integer `n` takes. */
+export function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 0x80);
+    size++;
+  }
+  return size;
 }
 
 /** One decoded field: numbers for varint (as bigint), I64/I32 raw views, bytes for LEN. */

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -115,6 +123,10 @@ test('names: explicit clash is an error, default names get a suffix, unsafe name
     resumed.close();
     assert.equal(readMetricsFile(join(root, a.name, 'metrics.jsonl'))[0].step, 9);
     assert.throws(() => RunDir.open(join(root, 'missing')), isCode('LLMK_E_NOT_FOUND'));
+    writeFileSync(join(root, 'a-file'), '');
+    assert.throws(() => RunDir.create(join(root, 'a-file'), 'x'), isCode('LLMK_E_IO'));
+    assert.throws(() => RunDir.create(root, 'big', { config: { n: 1n } }), isCode('LLMK_E_CONFIG'));
+    assert.equal(existsSync(join(root, 'big')), false);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

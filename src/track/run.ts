@@ -19,7 +19,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism, cpus, hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { MetricsJsonlWriter, type Tracker } from './metrics.js';
@@ -151,9 +151,27 @@ export class RunDir {
         'pass a new name, or RunDir.open(path) to append to it (resume)',
       );
     }
-    mkdirSync(path, { recursive: true });
-    writeFileSync(join(path, CONFIG_FILE), `${JSON.stringify(options.config ?? {}, null, 2)}\n`);
-    writeFileSync(join(path, ENV_FILE), `${JSON.stringify(collectEnvironment(), null, 2)}\n`);
+    let configText: string;
+    try {
+      configText = `${JSON.stringify(options.config ?? {}, null, 2)}\n`;
+    } catch (err) {
+      throw new LlmkError(
+        'LLMK_E_CONFIG',
+        `run config cannot be written as JSON: ${(err as Error).message}`,
+        'pass plain data (numbers, strings, arrays, objects)',
+      );
+    }
+    try {
+      mkdirSync(path, { recursive: true });
+      writeFileSync(join(path, CONFIG_FILE), configText);
+      writeFileSync(join(path, ENV_FILE), `${JSON.stringify(collectEnvironment(), null, 2)}\n`);
+    } catch (err) {
+      throw new LlmkError(
+        'LLMK_E_IO',
+        `cannot create run directory ${path}: ${(err as Error).message}`,
+        'check that the runs root is writable',
+      );
+    }
     return new RunDir(path, runName, options);
   }
 
@@ -167,7 +185,7 @@ export class RunDir {
         'use RunDir.create to start a run',
       );
     }
-    return new RunDir(full, full.split(/[\\/]/).pop() ?? full, options);
+    return new RunDir(full, basename(full), options);
   }
 
   /** The resolved config this run was created with. */

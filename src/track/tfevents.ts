@@ -15,7 +15,15 @@ import { join } from 'node:path';
 import { LlmkError } from '../errors.js';
 import { maskedCrc32c } from './crc32c.js';
 import type { Tracker } from './metrics.js';
-import { ProtoWriter, readFields, WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT } from './protobuf.js';
+import {
+  ProtoWriter,
+  readFields,
+  varintSize,
+  WIRE_I32,
+  WIRE_I64,
+  WIRE_LEN,
+  WIRE_VARINT,
+} from './protobuf.js';
 
 export const FILE_VERSION = 'brain.Event:2';
 
@@ -27,17 +35,36 @@ export interface TfEvent {
   scalars?: Record<string, number>;
 }
 
-/** Serializes one Event message. */
+/** UTF-8 bytes of tags seen so far: the same few tags repeat every step. */
+const tagBytes = new Map<string, Uint8Array>();
+const UTF8 = new TextEncoder();
+
+function tagUtf8(tag: string): Uint8Array {
+  let bytes = tagBytes.get(tag);
+  if (!bytes) {
+    bytes = UTF8.encode(tag);
+    if (tagBytes.size < 4096) tagBytes.set(tag, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Serializes one Event message. Nested Summary/Value messages are sized first and written in
+ * place, so one event costs one buffer.
+ */
 export function encodeEvent(event: TfEvent): Uint8Array {
   const w = new ProtoWriter().double(1, event.wallTime);
   if (event.step !== 0) w.int64(2, event.step);
   if (event.fileVersion !== undefined) w.string(3, event.fileVersion);
   if (event.scalars) {
-    const summary = new ProtoWriter();
-    for (const [tag, value] of Object.entries(event.scalars)) {
-      summary.bytes(1, new ProtoWriter().string(1, tag).float(2, value).finish());
-    }
-    w.bytes(5, summary.finish());
+    const values = Object.entries(event.scalars).map(([tag, value]) => {
+      const tagBytes = tagUtf8(tag);
+      // Value = tag (key, length, bytes) + simple_value (key, 4 bytes).
+      return { tagBytes, value, size: 1 + varintSize(tagBytes.length) + tagBytes.length + 5 };
+    });
+    const summarySize = values.reduce((n, v) => n + 1 + varintSize(v.size) + v.size, 0);
+    w.header(5, summarySize);
+    for (const v of values) w.header(1, v.size).bytes(1, v.tagBytes).float(2, v.value);
   }
   return w.finish();
 }

@@ -2,7 +2,7 @@
 // a run that is being written, checks the loss curve gains points live (SSE), and saves a screenshot
 // to test-artifacts/dashboard.png. `.ci/run` installs chromium with apt-get.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -83,6 +83,12 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
     await pointsAre(120);
     assert.equal(await lossPoints(), 120);
 
+    // A malformed line is skipped with a visible warning; the page keeps working.
+    appendFileSync(join(root, 'live-4layer', 'metrics.jsonl'), '{"step": 61, "loss": oops\n');
+    await page.waitForSelector('li[data-run="live-4layer"] .warn');
+    assert.equal(await page.textContent('li[data-run="live-4layer"] .warn'), '⚠ 1');
+    assert.equal(await lossPoints(), 120);
+
     // One chart per scalar, in order; legends name both runs; the config diff shows the changed key.
     const metrics = await page.$$eval('.chart', (els) => els.map((el) => el.getAttribute('data-metric')));
     assert.deepEqual(metrics, ['loss', 'eval/loss', 'lr', 'tokens_per_s']);
@@ -104,6 +110,26 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
     );
     assert.equal(await lossPoints(), 120);
     await page.screenshot({ path: join('test-artifacts', 'dashboard-walltime.png'), fullPage: true });
+
+    // Smoothing 0.9 on the step axis: the plotted baseline equals TensorBoard's debiased EMA
+    // of the logged losses (same float64 arithmetic in the page, so 1e-12 covers reordering only).
+    await page.selectOption('#x-mode', 'step');
+    await page.selectOption('#smoothing', '0.9');
+    let last = 0;
+    const expected = Array.from({ length: 60 }, (_, i) => {
+      last = last * 0.9 + 0.1 * scalars(i + 1, 0.25).loss;
+      return last / (1 - 0.9 ** (i + 1));
+    });
+    await page.waitForFunction(
+      `Math.abs(state.charts.get('loss').plot.data[1][59] - ${expected[59]}) < 1e-12`,
+      undefined,
+      { timeout: 20000 },
+    );
+    const plotted = (await page.evaluate(`state.charts.get('loss').plot.data[1]`)) as number[];
+    assert.equal(plotted.length, 60);
+    for (let i = 0; i < 60; i++) {
+      assert.ok(Math.abs(plotted[i] - expected[i]) < 1e-12, `step ${i + 1}: ${plotted[i]} vs ${expected[i]}`);
+    }
     assert.deepEqual(pageErrors, []);
   } finally {
     await browser.close();

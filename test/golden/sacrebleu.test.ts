@@ -1,5 +1,5 @@
 /**
- * Every BLEU and chrF case of sacrebleu's own test suite (commit f615c72, extracted verbatim into
+ * Every BLEU, chrF and TER case of sacrebleu's own test suite (commit f615c72, extracted verbatim into
  * ../shared/data/metric-vectors/sacrebleu/), run through our implementation with the same call
  * arguments and the same tolerances as upstream (`calls` in the JSON says which call each group uses).
  */
@@ -11,6 +11,7 @@ import {
   computeBleu,
   corpusBleu,
   corpusChrf,
+  corpusTer,
   pyFixed,
   type SmoothMethod,
   sentenceBleu,
@@ -41,6 +42,10 @@ interface Vectors {
       SYS_0: string;
       test_cases_zero_bleu: [SmoothMethod, number | null, boolean, string, number][];
     };
+    'test/test_ter.py': {
+      EPSILON: number;
+      test_cases: [string[], string[], number][];
+    };
     'test/test_chrf.py': {
       EPSILON: number;
       test_sentence_level_chrf: [string, string[], number][];
@@ -55,6 +60,7 @@ const V = readSharedJson<Vectors>('metric-vectors', 'sacrebleu', 'sacrebleu_test
 const B = V.files['test/test_bleu.py'];
 const S = V.files['test/test_sentence_bleu.py'];
 const C = V.files['test/test_chrf.py'];
+const T = V.files['test/test_ter.py'];
 
 /** sacrebleu `raw_corpus_bleu(hyps, refs, smooth_value)`: no tokenization, floor smoothing, effective order. */
 function rawCorpusBleu(hyps: string[], refs: Streams, smoothValue?: number): number {
@@ -187,5 +193,11 @@ test('sacrebleu test_chrf keep-whitespace cases (tolerance 1e-4)', () => {
 test('sacrebleu test_sentence_level_chrf (eps smoothing, tolerance 1e-4)', () => {
   for (const [hyp, refs, expected] of C.test_sentence_level_chrf) {
     near(sentenceChrf(hyp, refs, { epsSmoothing: true }).score, expected, C.EPSILON, hyp);
+  }
+});
+
+test('sacrebleu test_ter cases: corpus TER = 100 * expected (tolerance 1e-3)', () => {
+  for (const [hyps, refs, expected] of T.test_cases) {
+    near(corpusTer(hyps, [refs]).score, 100 * expected, T.EPSILON, hyps[0]);
   }
 });

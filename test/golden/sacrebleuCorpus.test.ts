@@ -1,7 +1,7 @@
 /**
  * Our BLEU/chrF against the real sacrebleu (run from source by scripts/golden/sacrebleu_golden.py,
  * fixture test/golden/fixtures/sacrebleu-golden.json) on the Multi30k validation set with a trivial
- * system (copy the English source, score against the German reference), on Chinese Tatoeba
+ * system (copy the English source, score against the German reference) including TER, on Chinese Tatoeba
  * sentences, and on hand-written tokenizer stress strings.
  * Tolerance: n-gram counts and tokenizations must be identical; scores may differ only by float
  * rounding in exp/log (relative 1e-12) and must print identically to 2 decimals.
@@ -17,11 +17,14 @@ import {
   type ChrfOptions,
   corpusBleu,
   corpusChrf,
+  corpusTer,
   pyFixed,
   readSegments,
   type SmoothMethod,
   sentenceBleu,
   sentenceChrf,
+  type TerOptions,
+  tercomTokenize,
 } from '../../src/eval/index.js';
 import { REPO_ROOT, sharedDataPath } from './sharedData.js';
 
@@ -35,16 +38,27 @@ interface BleuEntry {
   ref_len: number;
   formatted2: string;
 }
+interface TerEntry {
+  options: { normalized?: boolean; no_punct?: boolean; asian_support?: boolean; case_sensitive?: boolean };
+  score: number;
+  num_edits: number;
+  ref_length: number;
+}
 interface Golden {
   multi30k: {
     bleu: BleuEntry[];
     chrf: { options: Record<string, number | boolean>; score: number }[];
     sentence_bleu: number[];
     sentence_chrf: number[];
+    ter: TerEntry[];
   };
-  tatoeba_zh: { bleu: BleuEntry[] };
+  tatoeba_zh: { bleu: BleuEntry[]; ter: TerEntry[] };
   tokenizers: Record<string, { multi30k_val_en_de_sha256: string; tatoeba_zh_sha256: string }>;
-  stress: { lines: string[]; bleu_tokenized: Record<string, string[]> };
+  stress: {
+    lines: string[];
+    bleu_tokenized: Record<string, string[]>;
+    tercom_tokenized: Record<string, string[]>;
+  };
 }
 
 const G = JSON.parse(
@@ -131,5 +145,39 @@ test('tokenizers reproduce sacrebleu output exactly on Multi30k, Tatoeba zh and 
     });
     assert.equal(sha([...hyp, ...ref].map(tok)), want.multi30k_val_en_de_sha256, `${name} on Multi30k`);
     assert.equal(sha(zh.map(tok)), want.tatoeba_zh_sha256, `${name} on Tatoeba zh`);
+  }
+});
+
+function terOptions(o: TerEntry['options']): TerOptions {
+  return {
+    normalized: o.normalized ?? false,
+    noPunct: o.no_punct ?? false,
+    asianSupport: o.asian_support ?? false,
+    caseSensitive: o.case_sensitive ?? false,
+  };
+}
+
+test('TER equals sacrebleu on Multi30k val and Chinese Tatoeba, for each Tercom option', () => {
+  const runs: [TerEntry[], string[], string[]][] = [
+    [G.multi30k.ter, hyp, ref],
+    [G.tatoeba_zh.ter, zh.slice(0, 1000), zh.slice(1, 1001)],
+  ];
+  for (const [entries, h, r] of runs) {
+    for (const e of entries) {
+      const s = corpusTer(h, [r], terOptions(e.options));
+      const what = `TER ${JSON.stringify(e.options)}`;
+      assert.equal(s.numEdits, e.num_edits, `${what} edits`);
+      assert.equal(s.refLength, e.ref_length, `${what} reference length`);
+      closeRel(s.score, e.score, what);
+    }
+  }
+});
+
+test('Tercom tokenizer reproduces sacrebleu on the stress strings for each option set', () => {
+  for (const [key, want] of Object.entries(G.stress.tercom_tokenized)) {
+    const opts = terOptions(JSON.parse(key) as TerEntry['options']);
+    for (const [i, line] of G.stress.lines.entries()) {
+      assert.equal(tercomTokenize(line, opts), want[i], `${key} ${JSON.stringify(line)}`);
+    }
   }
 });

@@ -269,7 +269,7 @@ export function registerData(program: Command): void {
         if (o.clusters) {
           const w = new JsonlWriter(o.clusters, o.force ?? false);
           stage.clusters().forEach((c, i) => {
-            w.write({ text: '', cluster: i, size: c.members.length, lines: c.lines });
+            w.write({ cluster: i, size: c.members.length, lines: c.lines });
           });
           w.close();
         }

@@ -1,5 +1,5 @@
 /**
- * `llmk metrics bleu|chrf|rouge --hyp FILE --ref FILE [--ref FILE2 ...]`: corpus scores of a
+ * `llmk metrics bleu|chrf|ter|rouge --hyp FILE --ref FILE [--ref FILE2 ...]`: corpus scores of a
  * line-aligned system output, with sacrebleu's and rouge-score's definitions (see src/eval/).
  */
 import type { Command } from 'commander';
@@ -15,6 +15,7 @@ import {
   chrfName,
   corpusBleu,
   corpusChrf,
+  corpusTer,
   formatBleu,
   meanRouge,
   pyFixed,
@@ -166,6 +167,43 @@ function runChrf(o: ChrfCliOpts): void {
   }
 }
 
+interface TerCliOpts extends CommonOpts {
+  normalized?: boolean;
+  /** commander maps --no-punct to punct = false. */
+  punct?: boolean;
+  asianSupport?: boolean;
+  caseSensitive?: boolean;
+}
+
+function runTer(o: TerCliOpts): void {
+  const { hyps, refStreams } = readParallelText(o.hyp, refsOrThrow(o.ref));
+  const s = corpusTer(hyps, refStreams, {
+    normalized: o.normalized ?? false,
+    noPunct: o.punct === false,
+    asianSupport: o.asianSupport ?? false,
+    caseSensitive: o.caseSensitive ?? false,
+  });
+  const signature = [
+    `nrefs:${refStreams.length}`,
+    `case:${o.caseSensitive ? 'cs' : 'lc'}`,
+    'tok:tercom',
+    `norm:${o.normalized ? 'yes' : 'no'}`,
+    `punct:${o.punct === false ? 'no' : 'yes'}`,
+    `asian:${o.asianSupport ? 'yes' : 'no'}`,
+  ].join('|');
+  if (o.json) {
+    write(
+      JSON.stringify(
+        { name: 'TER', score: s.score, signature, num_edits: s.numEdits, ref_length: s.refLength },
+        null,
+        1,
+      ),
+    );
+  } else {
+    write(`TER|${signature} = ${pyFixed(s.score, o.width)}`);
+  }
+}
+
 interface RougeCliOpts extends CommonOpts {
   types: string;
   stem?: boolean;
@@ -232,7 +270,9 @@ function addCommon(cmd: Command): Command {
 export function registerMetrics(program: Command): void {
   const metrics = program
     .command('metrics')
-    .description('Score a system output against references: BLEU and chrF (sacrebleu), ROUGE (rouge-score).');
+    .description(
+      'Score a system output against references: BLEU, chrF and TER (sacrebleu), ROUGE (rouge-score).',
+    );
 
   addCommon(metrics.command('bleu').description('corpus BLEU, sacrebleu-compatible'))
     .option('-t, --tokenize <name>', `tokenizer: ${BLEU_TOKENIZERS.join(', ')}`, '13a')
@@ -256,6 +296,13 @@ export function registerMetrics(program: Command): void {
     .option('--whitespace', 'keep whitespace in character n-grams')
     .option('--eps-smoothing', 'chrF++.py/NLTK/Moses epsilon smoothing')
     .action((o: ChrfCliOpts) => runChrf(o));
+
+  addCommon(metrics.command('ter').description('corpus TER (lower is better), sacrebleu-compatible'))
+    .option('--normalized', 'Tercom normalisation (punctuation tokenization, XML unescaping)')
+    .option('--no-punct', 'remove punctuation')
+    .option('--asian-support', 'with --normalized/--no-punct, split or drop CJK characters and punctuation')
+    .option('--case-sensitive', 'do not lowercase')
+    .action((o: TerCliOpts) => runTer(o));
 
   addCommon(metrics.command('rouge').description('mean ROUGE over segments, rouge-score-compatible'))
     .option('--types <list>', 'comma-separated: rouge1..rouge9, rougeL, rougeLsum', 'rouge1,rouge2,rougeL')

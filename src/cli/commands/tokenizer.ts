@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
+import { HfTokenizerAdapter, type TemplateName } from '../../tokenize/hf.js';
 import { loadTokenizer, tokenizerFromGpt2Files } from '../../tokenize/load.js';
 import { type TrainType, trainTokenizer } from '../../tokenize/train.js';
 import type { Tokenizer } from '../../tokenize/types.js';
@@ -40,6 +41,7 @@ export function registerTokenizer(program: Command): void {
     .option('-t, --type <type>', `one of ${TYPES.join(', ')}`, 'bpe')
     .option('--vocab-size <n>', 'vocabulary size, special tokens included', positiveInt, 32000)
     .option('--special <tokens>', 'comma-separated special tokens, given ids 0..n-1')
+    .option('--template <name>', 'special-token template saved with the tokenizer: bert or gpt')
     .option('--progress <mode>', 'bar, json or quiet', 'bar')
     .option('--force', 'replace an existing output file')
     .action(
@@ -50,10 +52,14 @@ export function registerTokenizer(program: Command): void {
           type: string;
           vocabSize: number;
           special?: string;
+          template?: string;
           progress: string;
           force?: boolean;
         },
       ) => {
+        if (opts.template !== undefined && opts.template !== 'bert' && opts.template !== 'gpt') {
+          throw new LlmkError('LLMK_E_ARG', `unknown --template '${opts.template}'`, 'use bert or gpt');
+        }
         if (!TYPES.includes(opts.type as TrainType)) {
           throw new LlmkError(
             'LLMK_E_ARG',
@@ -72,6 +78,15 @@ export function registerTokenizer(program: Command): void {
             .filter(Boolean),
           progress: opts.progress as ProgressMode,
         });
+        if (opts.template !== undefined) {
+          if (!(tok instanceof HfTokenizerAdapter)) {
+            throw new LlmkError(
+              'LLMK_E_ARG',
+              `--template applies to bpe, wordpiece and unigram, not ${opts.type}`,
+            );
+          }
+          tok.setTemplate(opts.template as TemplateName);
+        }
         writeOut(tok, opts.output, opts.force);
       },
     );

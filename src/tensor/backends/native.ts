@@ -7,7 +7,6 @@
 import { createRequire } from 'node:module';
 import { LlmkError } from '../../errors.js';
 import type { Backend, BinaryOpCode, FloatArray, NumArray, ReduceOpCode, UnaryOpCode } from '../backend.js';
-import { setNativeLoader } from '../create.js';
 
 type F32 = Float32Array;
 
@@ -859,6 +858,3 @@ export function createNativeBackend(fallback: Backend): NativeBackend | null {
   const addon = loadNativeAddon();
   return addon ? new NativeBackend(addon, fallback) : null;
 }
-
-// createEngine() picks the native backend through this loader (create.ts has no addon dependency).
-setNativeLoader((fallback) => createNativeBackend(fallback) ?? nativeLoadError());

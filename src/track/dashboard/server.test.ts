@@ -55,7 +55,9 @@ function setup() {
   return { root, a, b };
 }
 
-test('API routes: runs, metrics with skipped-line warnings, config, diff, errors', async () => {
+test('API routes: runs, metrics with skipped-line warnings, config, diff, errors', {
+  timeout: 15000,
+}, async () => {
   const { root, a, b } = setup();
   const warnings: string[] = [];
   const dash = await startDashboard({
@@ -103,6 +105,11 @@ test('API routes: runs, metrics with skipped-line warnings, config, diff, errors
     const traversal = await get('/api/runs/..%2F..%2Fetc/config');
     assert.equal(traversal.status, 400);
     assert.equal((await get('/nothing-here')).status, 404);
+    assert.equal((await get('/api/runs/%E0%A4%A/metrics')).status, 400);
+    writeFileSync(join(root, 'run-b', 'config.json'), '{ not json');
+    const badConfig = await get('/api/diff?a=run-a&b=run-b');
+    assert.equal(badConfig.status, 500);
+    assert.match(JSON.parse(badConfig.body).message, /config\.json is not valid JSON/);
   } finally {
     a.close();
     b.close();
@@ -111,7 +118,9 @@ test('API routes: runs, metrics with skipped-line warnings, config, diff, errors
   }
 });
 
-test('the SSE stream sends existing rows, then rows appended later, and resumes from Last-Event-ID', async () => {
+test('the SSE stream sends existing rows, then rows appended later, and resumes from Last-Event-ID', {
+  timeout: 15000,
+}, async () => {
   const { root, a, b } = setup();
   const dash = await startDashboard({ runsDir: root, port: 0, pollMs: 50, onWarning: () => {} });
   try {

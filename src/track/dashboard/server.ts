@@ -79,6 +79,14 @@ function readJson(path: string): unknown {
   }
 }
 
+function decodeName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new LlmkError('LLMK_E_ARG', `run name in URL is not valid percent-encoding: ${segment}`);
+  }
+}
+
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const runsDir = options.runsDir;
   listRuns(runsDir); // fails early, with a hint, on a missing folder
@@ -126,13 +134,18 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     });
     res.write('retry: 1000\n\n');
     const push = (): void => {
-      const chunk = tail.read();
-      for (const message of chunk.warnings) {
-        warn(name, message);
-        res.write(`event: warning\ndata: ${JSON.stringify(message)}\n\n`);
-      }
-      if (chunk.rows.length) {
-        res.write(`id: ${chunk.offset}:${chunk.line}\nevent: rows\ndata: ${JSON.stringify(chunk.rows)}\n\n`);
+      for (let more = true; more; ) {
+        const chunk = tail.read();
+        for (const message of chunk.warnings) {
+          warn(name, message);
+          res.write(`event: warning\ndata: ${JSON.stringify(message)}\n\n`);
+        }
+        if (chunk.rows.length) {
+          res.write(
+            `id: ${chunk.offset}:${chunk.line}\nevent: rows\ndata: ${JSON.stringify(chunk.rows)}\n\n`,
+          );
+        }
+        more = chunk.more;
       }
     };
     push();
@@ -169,7 +182,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     }
     const m = /^\/api\/runs\/([^/]+)\/(metrics|config)$/.exec(url.pathname);
     if (!m) throw new LlmkError('LLMK_E_NOT_FOUND', `no route ${url.pathname}`);
-    const name = decodeURIComponent(m[1]);
+    const name = decodeName(m[1]);
     const path = runPath(name);
     if (m[2] === 'config') {
       return { config: readJson(join(path, CONFIG_FILE)), env: readJson(join(path, ENV_FILE)) };
@@ -198,7 +211,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     } else {
       const m = /^\/api\/runs\/([^/]+)\/stream$/.exec(url.pathname);
       if (m) {
-        const name = decodeURIComponent(m[1]);
+        const name = decodeName(m[1]);
         stream(req, res, name, runPath(name));
       } else {
         sendJson(res, 200, api(url));

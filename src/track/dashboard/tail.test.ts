@@ -40,7 +40,29 @@ test('MetricsTail returns only complete new lines and resumes from its offset', 
   }
 });
 
-test('watchPath reports a file created after watching began', async () => {
+test('MetricsTail reads a large log in pieces of about maxBytes, never splitting a line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmk-tail-'));
+  try {
+    const path = join(dir, 'metrics.jsonl');
+    const line = (step: number) => `{"step":${step},"wall_time":${step},"loss":1}\n`;
+    writeFileSync(path, [1, 2, 3, 4, 5].map(line).join(''));
+    const tail = new MetricsTail(path);
+    const steps: number[][] = [];
+    for (let more = true; more; ) {
+      const chunk = tail.read(line(1).length * 2 + 3); // room for two lines and a bit
+      steps.push(chunk.rows.map((r) => r.step));
+      more = chunk.more;
+    }
+    assert.deepEqual(steps, [[1, 2], [3, 4], [5]]);
+    // A line longer than maxBytes is still read whole.
+    appendFileSync(path, `{"step":6,"wall_time":6,"note":"${'x'.repeat(200)}","loss":2}\n`);
+    assert.deepEqual(tail.read(16).rows, [{ step: 6, wall_time: 6, loss: 2 }]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('watchPath reports a file created after watching began', { timeout: 10000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmk-tail-'));
   try {
     const path = join(dir, 'metrics.jsonl');

@@ -13,6 +13,8 @@ export interface TailChunk {
   offset: number;
   /** Lines read so far (1-based number of the last one), for warnings after a resume. */
   line: number;
+  /** True when the read stopped at `maxBytes` with more complete data waiting. */
+  more: boolean;
 }
 
 export class MetricsTail {
@@ -27,8 +29,12 @@ export class MetricsTail {
     this.line = line;
   }
 
-  read(): TailChunk {
-    const chunk: TailChunk = { rows: [], warnings: [], offset: this.offset, line: this.line };
+  /**
+   * Reads complete lines appended since the last call, at most about `maxBytes` of them (more only
+   * when a single line is longer) so a huge log streams in pieces; `more` says whether to call again.
+   */
+  read(maxBytes = 4 * 2 ** 20): TailChunk {
+    const chunk: TailChunk = { rows: [], warnings: [], offset: this.offset, line: this.line, more: false };
     if (!existsSync(this.path)) return chunk;
     const size = statSync(this.path).size;
     if (size < this.offset) {
@@ -37,15 +43,18 @@ export class MetricsTail {
       this.line = 0;
     }
     if (size === this.offset) return chunk;
-    const fd = openSync(this.path, 'r');
-    let bytes: Buffer;
-    try {
-      bytes = Buffer.alloc(size - this.offset);
-      const n = readSync(fd, bytes, 0, bytes.length, this.offset);
-      bytes = bytes.subarray(0, n);
-    } finally {
-      closeSync(fd);
-    }
+    const readAt = (length: number): Buffer => {
+      const fd = openSync(this.path, 'r');
+      try {
+        const buf = Buffer.alloc(length);
+        return buf.subarray(0, readSync(fd, buf, 0, length, this.offset));
+      } finally {
+        closeSync(fd);
+      }
+    };
+    const available = size - this.offset;
+    let bytes = readAt(Math.min(available, maxBytes));
+    if (bytes.lastIndexOf(0x0a) < 0 && available > maxBytes) bytes = readAt(available);
     const end = bytes.lastIndexOf(0x0a);
     if (end < 0) return chunk;
     const lines = bytes.subarray(0, end).toString('utf8').split('\n');
@@ -59,6 +68,7 @@ export class MetricsTail {
     this.offset += end + 1;
     chunk.offset = this.offset;
     chunk.line = this.line;
+    chunk.more = this.offset < size && bytes.length < available;
     return chunk;
   }
 }

@@ -8,10 +8,11 @@ const RENDER_DELAY_MS = 120;
 const RUNS_POLL_MS = 3000;
 
 const state = {
-  runs: new Map(), // name → { name, color, rows, stream, warnings, updatedMs }
+  runs: new Map(), // name → { name, color, series, lastStep, t0, stream, warnings }
   selected: new Set(),
   charts: new Map(), // metric → { el, plot, signature }
   xMode: 'step',
+  smoothing: 0,
   firstListing: true,
   renderTimer: 0,
 };
@@ -48,10 +49,10 @@ function updateLive() {
 }
 
 function openStream(run) {
-  run.rows = [];
+  resetRun(run);
   run.stream = new EventSource(`/api/runs/${encodeURIComponent(run.name)}/stream`);
   run.stream.addEventListener('rows', (event) => {
-    for (const row of JSON.parse(event.data)) run.rows.push(row);
+    ingest(run, JSON.parse(event.data));
     renderRunList();
     scheduleRender();
   });
@@ -72,7 +73,7 @@ function setSelected(name, on) {
     state.selected.delete(name);
     if (run.stream) run.stream.close();
     run.stream = null;
-    run.rows = [];
+    resetRun(run);
   }
   updateLive();
   renderRunList();
@@ -100,11 +101,10 @@ function renderRunList() {
       setSelected(run.name, box.checked);
     });
     li.append(box, swatch, name);
-    const last = run.rows[run.rows.length - 1];
-    if (last) {
+    if (run.lastStep !== undefined) {
       const meta = document.createElement('span');
       meta.className = 'meta';
-      meta.textContent = `step ${last.step}`;
+      meta.textContent = `step ${run.lastStep}`;
       li.append(meta);
     }
     if (run.warnings) {
@@ -171,7 +171,9 @@ function refreshRuns() {
       if (state.runs.has(info.name)) continue;
       added = true;
       const color = COLORS[state.runs.size % COLORS.length];
-      state.runs.set(info.name, { name: info.name, color, rows: [], stream: null, warnings: 0 });
+      const run = { name: info.name, color, stream: null, warnings: 0 };
+      resetRun(run);
+      state.runs.set(info.name, run);
       if (state.firstListing && state.selected.size < MAX_DEFAULT_SELECTED) setSelected(info.name, true);
     }
     state.firstListing = false;
@@ -182,25 +184,97 @@ function refreshRuns() {
   });
 }
 
-/** x value of a row: its step, or seconds since the run's first row. */
-function xOf(run, row) {
-  return state.xMode === 'step' ? row.step : row.wall_time - run.rows[0].wall_time;
+function resetRun(run) {
+  run.series = new Map(); // metric → { step: Series, time: Series }, Series = { xs, ys } sorted by x
+  run.lastStep = undefined;
+  run.t0 = undefined;
 }
 
-/** uPlot wants one shared x array; runs are joined on it with nulls where a run has no point. */
-function alignedData(runs, metric) {
-  const perRun = runs.map((run) => {
-    const points = new Map();
-    for (const row of run.rows) {
-      const y = row[metric];
-      if (typeof y === 'number' && Number.isFinite(y)) points.set(xOf(run, row), y);
+/** Adds (x, y) keeping xs sorted and unique; a repeated x (a resumed run re-logging a step) replaces y. */
+function addPoint(series, x, y) {
+  const { xs, ys } = series;
+  const n = xs.length;
+  if (n === 0 || x > xs[n - 1]) {
+    xs.push(x);
+    ys.push(y);
+    return;
+  }
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (xs[lo] === x) ys[lo] = y;
+  else {
+    xs.splice(lo, 0, x);
+    ys.splice(lo, 0, y);
+  }
+}
+
+/** Folds new rows into per-metric series once, so a render never rescans the whole log. */
+function ingest(run, rows) {
+  for (const row of rows) {
+    if (run.t0 === undefined) run.t0 = row.wall_time;
+    run.lastStep = row.step;
+    for (const key of Object.keys(row)) {
+      const y = row[key];
+      if (key === 'step' || key === 'wall_time' || typeof y !== 'number' || !Number.isFinite(y)) continue;
+      let series = run.series.get(key);
+      if (!series) {
+        series = { step: { xs: [], ys: [] }, time: { xs: [], ys: [] } };
+        run.series.set(key, series);
+      }
+      addPoint(series.step, row.step, y);
+      addPoint(series.time, row.wall_time - run.t0, y);
     }
-    return points;
+  }
+}
+
+/**
+ * TensorBoard's smoothing: an exponential moving average debiased for its zero start, so the
+ * first points are not pulled towards 0 (tensorboard/webapp/widgets/line_chart_v2/lib/smoothing).
+ */
+function smooth(ys, weight) {
+  if (!weight) return ys.slice();
+  let last = 0;
+  return ys.map((y, i) => {
+    last = last * weight + (1 - weight) * y;
+    return last / (1 - weight ** (i + 1));
   });
-  const xs = [...new Set(perRun.flatMap((points) => [...points.keys()]))].sort((p, q) => p - q);
-  const series = perRun.map((points) => xs.map((x) => (points.has(x) ? points.get(x) : null)));
-  const count = perRun.reduce((n, points) => n + points.size, 0);
-  return { data: [xs, ...series], count };
+}
+
+/**
+ * uPlot wants one shared x array: merge the runs' sorted x arrays (k-way), with null where a run
+ * has no point at that x.
+ */
+function alignedData(runs, metric) {
+  const list = runs.map((run) => {
+    const series = run.series.get(metric);
+    return series ? series[state.xMode] : { xs: [], ys: [] };
+  });
+  const count = list.reduce((n, s) => n + s.xs.length, 0);
+  // Common case: every run logged the same steps, so no merge and no nulls are needed.
+  const first = list[0].xs;
+  const same = list.every((s) => s.xs.length === first.length && s.xs.every((x, i) => x === first[i]));
+  const ys = list.map((s) => smooth(s.ys, state.smoothing));
+  if (same) return { data: [first.slice(), ...ys], count };
+  const xs = [];
+  const out = list.map(() => []);
+  const at = list.map(() => 0);
+  for (;;) {
+    let x = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < list.length; k++)
+      if (at[k] < list[k].xs.length && list[k].xs[at[k]] < x) x = list[k].xs[at[k]];
+    if (x === Number.POSITIVE_INFINITY) break;
+    xs.push(x);
+    for (let k = 0; k < list.length; k++) {
+      if (at[k] < list[k].xs.length && list[k].xs[at[k]] === x) out[k].push(ys[k][at[k]++]);
+      else out[k].push(null);
+    }
+  }
+  return { data: [xs, ...out], count };
 }
 
 /** Short labels: exponents for very small or large magnitudes (learning rates), 4 significant digits otherwise. */
@@ -224,7 +298,7 @@ function makePlot(el, metric, runs, data) {
       height: 260,
       scales: { x: { time: false } },
       series: [
-        { label: xLabel },
+        { label: state.xMode === 'step' ? 'step' : 'wall time (s)' },
         ...runs.map((run) => ({
           label: run.name,
           value: (_u, v) => formatNumber(v),
@@ -254,12 +328,9 @@ function render() {
   const runs = [...state.selected]
     .sort()
     .map((name) => state.runs.get(name))
-    .filter((r) => r?.rows.length);
+    .filter((r) => r?.series.size);
   const metrics = new Set();
-  for (const run of runs) {
-    for (const row of run.rows)
-      for (const key of Object.keys(row)) if (key !== 'step' && key !== 'wall_time') metrics.add(key);
-  }
+  for (const run of runs) for (const key of run.series.keys()) metrics.add(key);
   const ordered = [...metrics].sort(metricOrder);
   const signature = `${state.xMode}|${runs.map((r) => r.name).join('\n')}`;
   const container = $('charts');
@@ -269,6 +340,7 @@ function render() {
     chart.el.remove();
     state.charts.delete(metric);
   }
+  let position = 0; // charts follow metric order; moved only when out of place
   for (const metric of ordered) {
     const { data, count } = alignedData(runs, metric);
     let chart = state.charts.get(metric);
@@ -279,7 +351,9 @@ function render() {
       chart = { el, plot: null, signature: '' };
       state.charts.set(metric, chart);
     }
-    container.append(chart.el); // keeps the DOM in metric order
+    if (container.children[position] !== chart.el)
+      container.insertBefore(chart.el, container.children[position] ?? null);
+    position++;
     if (chart.signature !== signature) {
       if (chart.plot) chart.plot.destroy();
       chart.plot = makePlot(chart.el, metric, runs, data);
@@ -297,6 +371,10 @@ window.addEventListener('resize', () => {
 });
 $('x-mode').addEventListener('change', (event) => {
   state.xMode = event.target.value;
+  scheduleRender();
+});
+$('smoothing').addEventListener('change', (event) => {
+  state.smoothing = Number(event.target.value);
   scheduleRender();
 });
 $('diff-a').addEventListener('change', loadDiff);

@@ -1,0 +1,109 @@
+/**
+ * `llmk generate --model DIR --prompt TEXT [sampling flags]`: streams the continuation to stdout;
+ * timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts); the model directory is
+ * read by the loader the program passes in (the checkpoint reader).
+ */
+import type { Command } from 'commander';
+import { LlmkError } from '../../errors.js';
+import { type GenerateIo, runGenerate } from '../../infer/cli.js';
+import type { CausalLM, TextCodec } from '../../infer/generate.js';
+
+/** A loaded model directory: the model, its tokenizer as a codec, and its special ids. */
+export interface LoadedGenerator<C extends { dispose(): void }> {
+  model: CausalLM<C>;
+  codec: TextCodec;
+  eosTokenId?: number | readonly number[];
+  bosTokenId?: number;
+}
+
+export type GenerateModelLoader<C extends { dispose(): void }> = (dir: string) => Promise<LoadedGenerator<C>>;
+
+function numberFlag(name: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n)) {
+      throw new LlmkError('LLMK_E_ARG', `--${name} expects a number, got '${value}'`, `e.g. --${name} 0.8`);
+    }
+    return n;
+  };
+}
+
+function intFlag(name: string): (value: string) => number {
+  const parse = numberFlag(name);
+  return (value) => {
+    const n = parse(value);
+    if (!Number.isInteger(n)) {
+      throw new LlmkError(
+        'LLMK_E_ARG',
+        `--${name} expects a whole number, got '${value}'`,
+        `e.g. --${name} 64`,
+      );
+    }
+    return n;
+  };
+}
+
+interface GenerateFlags {
+  model: string;
+  prompt: string;
+  temperature: number;
+  topK: number;
+  topP: number;
+  minP: number;
+  repetitionPenalty: number;
+  maxTokens: number;
+  seed: number;
+  stop?: string[];
+  echo?: boolean;
+  quiet?: boolean;
+}
+
+export function registerGenerate<C extends { dispose(): void }>(
+  program: Command,
+  load: GenerateModelLoader<C>,
+  io: GenerateIo = { stdout: process.stdout, stderr: process.stderr },
+): void {
+  program
+    .command('generate')
+    .description('Generate text from a model directory, streaming it to stdout (stats on stderr).')
+    .requiredOption('-m, --model <dir>', 'model directory (config.json, model.safetensors, tokenizer.json)')
+    .requiredOption('-p, --prompt <text>', 'the text to continue')
+    .option('-t, --temperature <t>', 'softmax temperature; 0 = greedy', numberFlag('temperature'), 1)
+    .option('--top-k <k>', 'keep the k most likely tokens; 0 = all', intFlag('top-k'), 0)
+    .option('--top-p <p>', 'nucleus sampling mass in (0, 1]; 1 = all', numberFlag('top-p'), 1)
+    .option('--min-p <p>', 'drop tokens below p × the top probability; 0 = off', numberFlag('min-p'), 0)
+    .option(
+      '--repetition-penalty <r>',
+      'CTRL penalty on repeated tokens; 1 = off',
+      numberFlag('repetition-penalty'),
+      1,
+    )
+    .option('-n, --max-tokens <n>', 'new tokens at most', intFlag('max-tokens'), 64)
+    .option('--seed <s>', 'sampling seed (same seed, same text)', intFlag('seed'), 0)
+    .option('--stop <strings...>', 'stop when the text contains one of these (it is not printed)')
+    .option('--echo', 'print the prompt before the continuation')
+    .option('-q, --quiet', 'no stats line on stderr')
+    .action(async (flags: GenerateFlags) => {
+      const loaded = await load(flags.model);
+      await runGenerate(
+        loaded.model,
+        loaded.codec,
+        {
+          prompt: flags.prompt,
+          temperature: flags.temperature,
+          topK: flags.topK,
+          topP: flags.topP,
+          minP: flags.minP,
+          repetitionPenalty: flags.repetitionPenalty,
+          maxTokens: flags.maxTokens,
+          seed: flags.seed,
+          stop: flags.stop,
+          eosTokenId: loaded.eosTokenId,
+          bosTokenId: loaded.bosTokenId,
+          echo: flags.echo,
+          quiet: flags.quiet,
+        },
+        io,
+      );
+    });
+}

@@ -1,0 +1,33 @@
+/** Generation: sampling pipeline, KV-cached (batched, streaming) decoding, the CLI runner. */
+
+export {
+  type GenerateIo,
+  type RunGenerateOptions,
+  type RunGenerateSummary,
+  runGenerate,
+  tokenizerCodec,
+} from './cli.js';
+export {
+  type CausalLM,
+  type CausalLMForwardOptions,
+  type FinishReason,
+  type GenerateEvent,
+  type GenerateOptions,
+  type GenerateResult,
+  GenerationSession,
+  generate,
+  generateStream,
+  type TextCodec,
+} from './generate.js';
+export {
+  applyMinP,
+  applyRepetitionPenalty,
+  applyTemperature,
+  applyTopK,
+  applyTopP,
+  type LogitsProcessor,
+  Sampler,
+  type SamplingOptions,
+  softmaxRow,
+  validateSampling,
+} from './sampling.js';
