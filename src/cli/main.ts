@@ -5,6 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerBench } from './commands/bench.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerGenerate } from './commands/generate.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerBench(program);
   registerMetrics(program);
   registerQuickstart(program);
   registerPretrain(program);
