@@ -5,8 +5,10 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerConvert, registerInspect } from './commands/convert.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
+import { anyModelLoader, registerGenerate } from './commands/generate.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerTokenizer } from './commands/tokenizer.js';
@@ -22,6 +24,9 @@ export function buildProgram(): Command {
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);
+  registerGenerate(program, anyModelLoader);
+  registerConvert(program);
+  registerInspect(program);
   return program;
 }
 
