@@ -88,46 +88,52 @@ class ByteWriter {
     if (n > 0) this.push(Buffer.alloc(n));
   }
   scalar(type: GgufValueType, v: number | bigint | boolean | string): void {
+    if (type === 'string') {
+      this.string(v as string);
+      return;
+    }
     const b = Buffer.alloc(8);
+    const n = v as number;
+    let size: number;
     switch (type) {
       case 'u8':
-        b.writeUInt8(v as number);
-        return this.push(b.subarray(0, 1));
+        size = b.writeUInt8(n);
+        break;
       case 'i8':
-        b.writeInt8(v as number);
-        return this.push(b.subarray(0, 1));
+        size = b.writeInt8(n);
+        break;
       case 'u16':
-        b.writeUInt16LE(v as number);
-        return this.push(b.subarray(0, 2));
+        size = b.writeUInt16LE(n);
+        break;
       case 'i16':
-        b.writeInt16LE(v as number);
-        return this.push(b.subarray(0, 2));
+        size = b.writeInt16LE(n);
+        break;
       case 'u32':
-        b.writeUInt32LE(v as number);
-        return this.push(b.subarray(0, 4));
+        size = b.writeUInt32LE(n);
+        break;
       case 'i32':
-        b.writeInt32LE(v as number);
-        return this.push(b.subarray(0, 4));
+        size = b.writeInt32LE(n);
+        break;
       case 'f32':
-        b.writeFloatLE(v as number);
-        return this.push(b.subarray(0, 4));
+        size = b.writeFloatLE(n);
+        break;
       case 'f64':
-        b.writeDoubleLE(v as number);
-        return this.push(b);
+        size = b.writeDoubleLE(n);
+        break;
       case 'u64':
-        b.writeBigUInt64LE(v as bigint);
-        return this.push(b);
+        size = b.writeBigUInt64LE(v as bigint);
+        break;
       case 'i64':
-        b.writeBigInt64LE(v as bigint);
-        return this.push(b);
+        size = b.writeBigInt64LE(v as bigint);
+        break;
       case 'bool':
-        b.writeUInt8(v ? 1 : 0);
-        return this.push(b.subarray(0, 1));
-      case 'string':
-        return this.string(v as string);
+        size = b.writeUInt8(v ? 1 : 0);
+        break;
       case 'array':
         throw new LlmkError('LLMK_E_ARG', 'nested GGUF arrays are not written');
     }
+    // Buffer write methods return the offset after the value, i.e. its width here.
+    this.push(b.subarray(0, size));
   }
   concat(): Buffer {
     return Buffer.concat(this.chunks);

@@ -247,12 +247,16 @@ export function serializeLlama2c(
     const h = Buffer.alloc(V1_HEADER_BYTES);
     h.writeUInt32LE(MAGIC_V1, 0);
     h.writeInt32LE(1, 4);
-    ints.forEach((v, i) => h.writeInt32LE(v, 8 + 4 * i));
+    ints.forEach((v, i) => {
+      h.writeInt32LE(v, 8 + 4 * i);
+    });
     h.writeUInt8(p.shared ? 1 : 0, 36);
     parts.push(h);
   } else {
     const h = Buffer.alloc(LEGACY_HEADER_BYTES);
-    ints.forEach((v, i) => h.writeInt32LE(i === 5 && !p.shared ? -v : v, 4 * i));
+    ints.forEach((v, i) => {
+      h.writeInt32LE(i === 5 && !p.shared ? -v : v, 4 * i);
+    });
     parts.push(h);
   }
   const hs = p.dim / p.nHead;

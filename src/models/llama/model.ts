@@ -50,7 +50,7 @@ class LlamaAttention extends Module {
   }
 
   forward(x: Tensor, layer: number, rot: Rot, options: LlamaForwardOptions): Tensor {
-    const [B, T, C] = x.shape;
+    const [B, T] = x.shape;
     const { nHead: NH, nKvHead: NKV, headDim: HS } = this.cfg;
     let q = transpose(reshape(this.q_proj.forward(x), [B, T, NH, HS]), 1, 2); // (B, NH, T, HS)
     let k = transpose(reshape(this.k_proj.forward(x), [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
