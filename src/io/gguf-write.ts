@@ -9,7 +9,7 @@
 import { LlmkError } from '../errors.js';
 import type { GgufValueType } from './gguf.js';
 import { GGUF_VALUE_TYPES } from './gguf.js';
-import { numberToF16Bits } from './half.js';
+import { f16BitsToNumber, numberToF16Bits } from './half.js';
 
 export const GGUF_ALIGNMENT = 32;
 const GGML_F32 = 0;
@@ -56,6 +56,18 @@ export function quantizeQ8_0(x: Float32Array): Uint8Array {
       const v = Math.fround(x[b * QK8_0 + j] * id);
       view.setInt8(34 * b + 2 + j, Math.sign(v) * Math.round(Math.abs(v)));
     }
+  }
+  return out;
+}
+
+/** The values Q8_0 bytes stand for (x = d·q per block; the inverse of `quantizeQ8_0` up to rounding). */
+export function dequantizeQ8_0(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const blocks = bytes.length / 34;
+  const out = new Float32Array(blocks * QK8_0);
+  for (let b = 0; b < blocks; b++) {
+    const d = f16BitsToNumber(view.getUint16(34 * b, true));
+    for (let j = 0; j < QK8_0; j++) out[b * QK8_0 + j] = d * view.getInt8(34 * b + 2 + j);
   }
   return out;
 }

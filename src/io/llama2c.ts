@@ -268,7 +268,9 @@ export function serializeLlama2c(
       const sin = new Float32Array(p.seqLen * half);
       for (let t = 0; t < p.seqLen; t++) {
         for (let i = 0; i < half; i++) {
-          const angle = t * 10000 ** ((-2 * i) / hs);
+          // model.py precompute_freqs_cis, in float32 as torch computes it.
+          const freq = Math.fround(1 / Math.fround(10000 ** Math.fround((2 * i) / hs)));
+          const angle = Math.fround(t * freq);
           cos[t * half + i] = Math.cos(angle);
           sin[t * half + i] = Math.sin(angle);
         }
