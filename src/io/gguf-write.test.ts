@@ -29,7 +29,10 @@ test('Q8_0 blocks: f16 scale max|x|/127, values round(x/d) half away from zero',
   for (let i = 0; i < 32; i++) {
     assert.ok(Math.abs(back[i] - x[i]) <= d / 2 + 127 * Math.abs(dh - d) + 1e-7, `value ${i}`);
   }
-  assert.throws(() => quantizeQ8_0(new Float32Array(31)), (e: unknown) => (e as LlmkError).code === 'LLMK_E_SHAPE');
+  assert.throws(
+    () => quantizeQ8_0(new Float32Array(31)),
+    (e: unknown) => (e as LlmkError).code === 'LLMK_E_SHAPE',
+  );
 });
 
 test('serializeGguf writes what readGguf reads: metadata of each type, aligned F32 and Q8_0 tensors', () => {

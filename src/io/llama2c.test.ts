@@ -39,18 +39,31 @@ test('legacy write reproduces the file: weights byte for byte, RoPE tables to 1e
   const tableBytes = 512 * 4 * 2 * 4;
   const tableStart = original.length - tableBytes;
   assert.ok(again.subarray(0, tableStart).equals(original.subarray(0, tableStart)));
-  const a = new Float32Array(again.buffer.slice(again.byteOffset + tableStart, again.byteOffset + again.length));
+  const a = new Float32Array(
+    again.buffer.slice(again.byteOffset + tableStart, again.byteOffset + again.length),
+  );
   const b = new Float32Array(original.buffer.slice(original.byteOffset + tableStart));
   // Both are float32 cos/sin of float32 angles; libm and torch may differ in the last bit.
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 1e-6, `table value ${i}`);
 });
 
 test('version 1 round trip, unshared classifier', () => {
-  const config = llamaConfig({ vocabSize: 7, nCtx: 4, nLayer: 1, nHead: 2, nKvHead: 1, dim: 8, hiddenDim: 6 });
+  const config = llamaConfig({
+    vocabSize: 7,
+    nCtx: 4,
+    nLayer: 1,
+    nHead: 2,
+    nKvHead: 1,
+    dim: 8,
+    hiddenDim: 6,
+  });
   const weights = new Map<string, Float32Array>();
   let k = 0;
   const put = (name: string, n: number): void => {
-    weights.set(name, Float32Array.from({ length: n }, () => (k++ % 13) / 7 - 1));
+    weights.set(
+      name,
+      Float32Array.from({ length: n }, () => (k++ % 13) / 7 - 1),
+    );
   };
   put('model.embed_tokens.weight', 7 * 8);
   put('lm_head.weight', 7 * 8);
@@ -90,7 +103,10 @@ test('bad llama2.c files: truncated, a header that lies about sizes, unknown ver
   assert.throws(() => readLlama2c(write('short.bin', original.subarray(0, 10))), isFormat);
   const lying = Buffer.from(original);
   lying.writeInt32LE(128, 0); // dim 128: implies a far larger file
-  assert.throws(() => readLlama2c(write('lying.bin', lying)), (e: unknown) => isFormat(e) && String(e).includes('implies'));
+  assert.throws(
+    () => readLlama2c(write('lying.bin', lying)),
+    (e: unknown) => isFormat(e) && String(e).includes('implies'),
+  );
   const huge = Buffer.from(original);
   huge.writeInt32LE(-5, 8); // n_layers
   assert.throws(() => readLlama2c(write('neg.bin', huge)), isFormat);
