@@ -193,6 +193,7 @@ test('config.json fields: unknown or unsupported ones are errors naming the fiel
     { ...base, model_type: 'qwen2', use_sliding_window: false, sliding_window: 64, max_window_layers: 2 },
     'c.json',
   );
+  assert.ok(qwen.arch === 'llama');
   assert.deepEqual([qwen.config.qkvBias, qwen.config.oBias], [true, false]);
   const gpt2 = { model_type: 'gpt2', n_embd: 8, n_head: 2, n_layer: 1, vocab_size: 11, n_positions: 8 };
   assert.equal(configFromHf(gpt2, 'g.json').arch, 'gpt2');
