@@ -9,6 +9,10 @@ import { registerBench } from './commands/bench.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerGenerate } from './commands/generate.js';
+import { registerConvert, registerInspect } from './commands/convert.js';
+import { registerDashboard } from './commands/dashboard.js';
+import { registerData } from './commands/data.js';
+import { anyModelLoader, registerGenerate } from './commands/generate.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
@@ -28,6 +32,9 @@ export function buildProgram(): Command {
   registerTokenizer(program);
   registerData(program);
   registerGenerate(program);
+  registerGenerate(program, anyModelLoader);
+  registerConvert(program);
+  registerInspect(program);
   return program;
 }
 
