@@ -8,6 +8,7 @@ import { VERSION } from '../version.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerMetrics } from './commands/metrics.js';
+import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerTokenizer } from './commands/tokenizer.js';
 
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerMetrics(program);
   registerQuickstart(program);
+  registerPretrain(program);
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);
