@@ -6,9 +6,6 @@ import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBench } from './commands/bench.js';
-import { registerDashboard } from './commands/dashboard.js';
-import { registerData } from './commands/data.js';
-import { registerGenerate } from './commands/generate.js';
 import { registerConvert, registerInspect } from './commands/convert.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
@@ -31,7 +28,6 @@ export function buildProgram(): Command {
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);
-  registerGenerate(program);
   registerGenerate(program, anyModelLoader);
   registerConvert(program);
   registerInspect(program);
