@@ -47,6 +47,7 @@ const FLAG_FIELDS: Record<string, string[]> = {
     'saveInterval',
     'keepLast',
     'earlyStopPatience',
+    'decayEmbeddings',
     'seed',
     'logInterval',
     'progress',
