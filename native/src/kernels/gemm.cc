@@ -25,9 +25,19 @@ namespace {
 
 constexpr int64_t MR = 6;    // micro-tile rows: 6×16 uses 12 of 16 ymm registers as accumulators
 constexpr int64_t NR = 16;   // micro-tile columns (two ymm vectors)
-constexpr int64_t KC = 256;  // A micro-panel 6 KB + B micro-panel 16 KB stay in the 32 KB L1
-constexpr int64_t MC = 144;  // packed A block 144×256×4 = 144 KB, well inside the 512 KB L2
-constexpr int64_t NC = 3072; // packed B block up to 256×3072×4 = 3 MB, inside the shared L3
+// Block sizes (overridable at compile time for tuning runs: -DLLMK_GEMM_KC=…).
+#ifndef LLMK_GEMM_KC
+#define LLMK_GEMM_KC 256
+#endif
+#ifndef LLMK_GEMM_MC
+#define LLMK_GEMM_MC 144
+#endif
+#ifndef LLMK_GEMM_NC
+#define LLMK_GEMM_NC 3072
+#endif
+constexpr int64_t KC = LLMK_GEMM_KC;  // A micro-panel 6 KB + B micro-panel 16 KB stay in the 32 KB L1
+constexpr int64_t MC = LLMK_GEMM_MC;  // packed A block 144×256×4 = 144 KB, well inside the 512 KB L2
+constexpr int64_t NC = LLMK_GEMM_NC;  // packed B block up to 256×3072×4 = 3 MB, inside the shared L3
 
 // Per-thread packing buffers, grown on demand and reused by every later call (pool threads persist).
 struct PackBuffers {
