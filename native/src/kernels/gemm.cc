@@ -309,6 +309,49 @@ void gemvRange(bool transB, int64_t K, float alpha, const float* x, int64_t incx
   for (int64_t j = 0; j < w; j++) store(j0 + j, acc[j]);
 }
 
+// C[0:M, j0:j1] for small M (2..8, decode with a few sequences) with B stored transposed (Linear
+// weights as (out, in)): four rows of B at a time stay in L1 while every row of A is dotted with
+// them, so B streams from memory once instead of being packed first.
+void skinnyNT(int64_t M, int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+              float beta, float* C, int64_t ldc, int64_t j0, int64_t j1) {
+  auto store = [&](int64_t i, int64_t j, float acc) {
+    float* c = C + i * ldc + j;
+    *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
+  };
+  int64_t j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const float* r0 = B + j * ldb;
+    const float* r1 = r0 + ldb;
+    const float* r2 = r1 + ldb;
+    const float* r3 = r2 + ldb;
+    for (int64_t i = 0; i < M; i++) {
+      const float* x = A + i * lda;
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+      for (int64_t k = 0; k < K; k++) {
+        s0 += x[k] * r0[k];
+        s1 += x[k] * r1[k];
+        s2 += x[k] * r2[k];
+        s3 += x[k] * r3[k];
+      }
+      store(i, j, s0);
+      store(i, j + 1, s1);
+      store(i, j + 2, s2);
+      store(i, j + 3, s3);
+    }
+  }
+  for (; j < j1; j++) {
+    const float* r0 = B + j * ldb;
+    for (int64_t i = 0; i < M; i++) {
+      const float* x = A + i * lda;
+      float s0 = 0;
+#pragma omp simd reduction(+ : s0)
+      for (int64_t k = 0; k < K; k++) s0 += x[k] * r0[k];
+      store(i, j, s0);
+    }
+  }
+}
+
 // Scales C by beta (beta 0 writes zeros): the whole GEMM when K = 0 or alpha = 0.
 void scaleC(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < M; i++)
@@ -335,6 +378,12 @@ void gemmPart(int t, int n, bool transA, bool transB, int64_t M, int64_t N, int6
     int64_t i0, i1;
     splitRange((M + 15) / 16, t, n, &i0, &i1);
     gemvRange(!transA, K, alpha, B, transB ? 1 : ldb, A, lda, beta, C, ldc, i0 * 16, std::min(M, i1 * 16));
+    return;
+  }
+  if (M <= 8 && transB && !transA) {
+    int64_t j0, j1;
+    splitRange((N + 15) / 16, t, n, &j0, &j1);
+    skinnyNT(M, K, alpha, A, lda, B, ldb, beta, C, ldc, j0 * 16, std::min(N, j1 * 16));
     return;
   }
   const int64_t nPanels = (N + NR - 1) / NR, mPanels = (M + MR - 1) / MR;
