@@ -6,8 +6,10 @@ import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerBench } from './commands/bench.js';
+import { registerConvert, registerInspect } from './commands/convert.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
+import { anyModelLoader, registerGenerate } from './commands/generate.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
@@ -26,6 +28,9 @@ export function buildProgram(): Command {
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);
+  registerGenerate(program, anyModelLoader);
+  registerConvert(program);
+  registerInspect(program);
   return program;
 }
 
