@@ -3,7 +3,9 @@
  * `npm run bench -- --only data,metrics` runs a subset; `--quick` shortens the ones that support it.
  */
 import { runDataBench } from './data.js';
+import { runDecodeBench } from './decode.js';
 import { runMetricsBench } from './metrics.js';
+import { runOpsBench } from './ops.js';
 import { runTokenizeBench } from './tokenize.js';
 import { runTrackBench } from './track.js';
 
@@ -12,7 +14,9 @@ const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const want = (name: string): boolean => only === null || only.has(name);
 
+if (want('ops')) await runOpsBench({ quick });
 if (want('track')) await runTrackBench({ quick });
 if (want('metrics')) runMetricsBench();
 if (want('tokenize')) await runTokenizeBench();
 if (want('data')) await runDataBench({ keep: true });
+if (want('decode')) await runDecodeBench({ quick });

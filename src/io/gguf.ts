@@ -8,6 +8,7 @@
  * claims more than the file holds raises LLMK_E_FORMAT naming the file and the field.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { LlmkError } from '../errors.js';
 
 /** GGUF metadata value types (gguf.md, `gguf_metadata_value_type`). */
@@ -323,6 +324,18 @@ export function f16ToF32(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+let f16Cache: Float32Array | undefined;
+
+/** All 65536 half-precision values as float32 (256 KB, built once). */
+function f16Table(): Float32Array {
+  if (!f16Cache) {
+    f16Cache = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Cache[h] = f16ToF32(h);
+  }
+  return f16Cache;
+}
+
+/** Reads one tensor's data as float32 (F32, F16 and BF16 are decoded; others raise LLMK_E_UNSUPPORTED). */
 /**
  * Reads one tensor's data as float32: F32, F16 and BF16 are decoded, Q8_0 is dequantized (blocks of
  * 32: an f16 scale d then 32 int8 q, x = d·q; ggml-quants.c `dequantize_row_q8_0`); other types raise
@@ -337,6 +350,8 @@ export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Arr
       'dequantize the model with llama.cpp first',
     );
   }
+  if (endianness() !== 'LE') {
+    throw new LlmkError('LLMK_E_UNSUPPORTED', 'GGUF tensor data is read on little-endian hosts only');
   if (typeName === 'Q8_0' && (info.shape[0] ?? 0) % 32 !== 0) {
     throw new LlmkError(
       'LLMK_E_FORMAT',
@@ -358,6 +373,15 @@ export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Arr
   } finally {
     closeSync(fd);
   }
+  // GGUF is little-endian like every host Node runs on in practice; read through typed views
+  // (Buffer.alloc of this size is not pooled, so byteOffset is 0 and aligned).
+  if (typeName === 'F32') return new Float32Array(buf.buffer, buf.byteOffset, n).slice();
+  const halves = new Uint16Array(buf.buffer, buf.byteOffset, n);
+  if (typeName === 'F16') {
+    const table = f16Table();
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = table[halves[i]];
+    return out;
   const out = new Float32Array(n);
   if (typeName === 'Q8_0') {
     for (let b = 0; b < n / 32; b++) {
@@ -374,7 +398,10 @@ export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Arr
       out[i] = f32[0];
     }
   }
-  return out;
+  // BF16 is the top half of an f32.
+  const bits = new Uint32Array(n);
+  for (let i = 0; i < n; i++) bits[i] = halves[i] << 16;
+  return new Float32Array(bits.buffer);
 }
 
 /** Typed accessors for metadata: a missing or mistyped key raises LLMK_E_FORMAT naming it. */
