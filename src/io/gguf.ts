@@ -335,7 +335,6 @@ function f16Table(): Float32Array {
   return f16Cache;
 }
 
-/** Reads one tensor's data as float32 (F32, F16 and BF16 are decoded; others raise LLMK_E_UNSUPPORTED). */
 /**
  * Reads one tensor's data as float32: F32, F16 and BF16 are decoded, Q8_0 is dequantized (blocks of
  * 32: an f16 scale d then 32 int8 q, x = d·q; ggml-quants.c `dequantize_row_q8_0`); other types raise
@@ -352,6 +351,7 @@ export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Arr
   }
   if (endianness() !== 'LE') {
     throw new LlmkError('LLMK_E_UNSUPPORTED', 'GGUF tensor data is read on little-endian hosts only');
+  }
   if (typeName === 'Q8_0' && (info.shape[0] ?? 0) % 32 !== 0) {
     throw new LlmkError(
       'LLMK_E_FORMAT',
@@ -373,30 +373,23 @@ export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Arr
   } finally {
     closeSync(fd);
   }
+  const table = f16Table();
+  if (typeName === 'Q8_0') {
+    const out = new Float32Array(n);
+    for (let b = 0; b < n / 32; b++) {
+      const d = table[buf.readUInt16LE(34 * b)];
+      for (let j = 0; j < 32; j++) out[32 * b + j] = d * buf.readInt8(34 * b + 2 + j);
+    }
+    return out;
+  }
   // GGUF is little-endian like every host Node runs on in practice; read through typed views
   // (Buffer.alloc of this size is not pooled, so byteOffset is 0 and aligned).
   if (typeName === 'F32') return new Float32Array(buf.buffer, buf.byteOffset, n).slice();
   const halves = new Uint16Array(buf.buffer, buf.byteOffset, n);
   if (typeName === 'F16') {
-    const table = f16Table();
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = table[halves[i]];
     return out;
-  const out = new Float32Array(n);
-  if (typeName === 'Q8_0') {
-    for (let b = 0; b < n / 32; b++) {
-      const d = f16ToF32(buf.readUInt16LE(34 * b));
-      for (let j = 0; j < 32; j++) out[32 * b + j] = d * buf.readInt8(34 * b + 2 + j);
-    }
-  } else if (typeName === 'F32') for (let i = 0; i < n; i++) out[i] = buf.readFloatLE(4 * i);
-  else if (typeName === 'F16') for (let i = 0; i < n; i++) out[i] = f16ToF32(buf.readUInt16LE(2 * i));
-  else {
-    const u32 = new Uint32Array(1);
-    const f32 = new Float32Array(u32.buffer);
-    for (let i = 0; i < n; i++) {
-      u32[0] = buf.readUInt16LE(2 * i) << 16;
-      out[i] = f32[0];
-    }
   }
   // BF16 is the top half of an f32.
   const bits = new Uint32Array(n);

@@ -1,22 +1,15 @@
 /**
- * `llmk generate --model DIR --prompt TEXT [sampling flags]`: streams the continuation to stdout;
- * timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts); the model directory is
- * a checkpoint (config.json, model.safetensors, tokenizer.json, generation_config.json).
  * `llmk generate --model PATH [--tokenizer PATH] [--prompt TEXT] [sampling flags]`: streams the
  * continuation to stdout; timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts).
- * The model is read by the loader the program passes in; `anyModelLoader` reads every format
- * `loadAnyModel` knows (HF directory, llama2.c .bin, GGUF). Without --prompt, generation starts
+ * The model is read by a loader (injectable for tests); the default, `anyModelLoader`, reads every
+ * format `loadAnyModel` knows: a Hugging Face / llmk checkpoint directory (EOS/BOS from
+ * generation_config.json), a llama2.c `.bin` or a GGUF file. Without --prompt, generation starts
  * from BOS.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
 import { type GenerateIo, runGenerate, tokenizerCodec } from '../../infer/cli.js';
 import type { CausalLM, TextCodec } from '../../infer/generate.js';
-import { loadCheckpoint } from '../../io/checkpoint.js';
-import type { KVCache } from '../../models/gpt/model.js';
-import { createEngine } from '../../tensor/create.js';
 import { llama2cCodec } from '../../infer/llama2c-codec.js';
 import { loadAnyModel, stopTokenIds } from '../../io/load-any.js';
 import type { KVCache } from '../../models/gpt/model.js';
@@ -54,30 +47,6 @@ export const anyModelLoader: GenerateModelLoader<KVCache> = async (path, options
     bosTokenId: loaded.bosTokenId,
   };
 };
-
-/** Reads a checkpoint directory: the model, its tokenizer, and EOS/BOS ids from generation_config.json. */
-export async function loadGenerator(dir: string): Promise<LoadedGenerator<KVCache>> {
-  const { model, tokenizer } = loadCheckpoint(createEngine(), dir);
-  if (!tokenizer) {
-    throw new LlmkError(
-      'LLMK_E_NOT_FOUND',
-      `${join(dir, 'tokenizer.json')} does not exist`,
-      'save the checkpoint with its tokenizer (or copy tokenizer.json into the directory)',
-    );
-  }
-  const loaded: LoadedGenerator<KVCache> = { model, codec: tokenizerCodec(tokenizer) };
-  const genPath = join(dir, 'generation_config.json');
-  if (existsSync(genPath)) {
-    const gen = JSON.parse(readFileSync(genPath, 'utf8')) as Record<string, unknown>;
-    const ids = (v: unknown): number[] =>
-      (Array.isArray(v) ? v : [v]).filter((x): x is number => Number.isInteger(x));
-    const eos = ids(gen.eos_token_id);
-    if (eos.length > 0) loaded.eosTokenId = eos;
-    const bos = ids(gen.bos_token_id);
-    if (bos.length > 0) loaded.bosTokenId = bos[0];
-  }
-  return loaded;
-}
 
 function numberFlag(name: string): (value: string) => number {
   return (value) => {
@@ -120,9 +89,9 @@ interface GenerateFlags {
   quiet?: boolean;
 }
 
-export function registerGenerate<C extends { dispose(): void } = KVCache>(
+export function registerGenerate<C extends { dispose(): void }>(
   program: Command,
-  load?: GenerateModelLoader<C>,
+  load: GenerateModelLoader<C>,
   io: GenerateIo = { stdout: process.stdout, stderr: process.stderr },
 ): void {
   program
@@ -152,29 +121,7 @@ export function registerGenerate<C extends { dispose(): void } = KVCache>(
     .option('--echo', 'print the prompt before the continuation')
     .option('-q, --quiet', 'no stats line on stderr')
     .action(async (flags: GenerateFlags) => {
-      if (load) await runLoaded(await load(flags.model), flags, io);
-      else await runLoaded(await loadGenerator(flags.model), flags, io);
-      const loaded = await load(flags.model, { tokenizer: flags.tokenizer });
-      await runGenerate(
-        loaded.model,
-        loaded.codec,
-        {
-          prompt: flags.prompt,
-          temperature: flags.temperature,
-          topK: flags.topK,
-          topP: flags.topP,
-          minP: flags.minP,
-          repetitionPenalty: flags.repetitionPenalty,
-          maxTokens: flags.maxTokens,
-          seed: flags.seed,
-          stop: flags.stop,
-          eosTokenId: loaded.eosTokenId,
-          bosTokenId: loaded.bosTokenId,
-          echo: flags.echo,
-          quiet: flags.quiet,
-        },
-        io,
-      );
+      await runLoaded(await load(flags.model, { tokenizer: flags.tokenizer }), flags, io);
     });
 }
 
