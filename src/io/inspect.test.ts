@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { LlmkError } from '../errors.js';
+import { createEngine } from '../tensor/create.js';
+import { convertModel } from './convert.js';
 import { formatInspection, inspectModel } from './inspect.js';
 
 const FIXTURES = join('test', 'golden', 'fixtures');
@@ -18,5 +21,16 @@ test('inspect: llama2.c checkpoint and HF directory (architecture, parameter cou
   assert.deepEqual(Object.keys(qwen.dtypes), ['BF16']);
   assert.ok(
     qwen.tensors.some((t) => t.name === 'model.layers.1.self_attn.q_proj.bias' && t.shape.join() === '16'),
+  );
+});
+
+test('convert checks the declared input format against the file', () => {
+  const model = join(FIXTURES, 'llama2c-stories260K', 'stories260K.bin');
+  assert.throws(
+    () => convertModel(createEngine({ backend: 'reference' }), 'hf', 'gguf', model, 'unused.gguf'),
+    (e: unknown) =>
+      e instanceof LlmkError &&
+      e.code === 'LLMK_E_FORMAT' &&
+      e.message.includes('looks like llama2c, not hf'),
   );
 });

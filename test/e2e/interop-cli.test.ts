@@ -25,7 +25,7 @@ test('llmk generate on stories260K (greedy, 200 steps, from BOS): stdout is llam
   assert.match(r.stderr, /200 tokens in .* tok\/s/); // stats on stderr only
 });
 
-test('llmk convert llama2c → gguf q8_0 and llmk inspect; bad arguments exit 2 with a typed error', () => {
+test('llmk convert llama2c → gguf q8_0, then llmk inspect prints the tensor table', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmk-cli-interop-'));
   const gguf = join(dir, 'q8.gguf');
   const conv = llmk(
@@ -51,7 +51,4 @@ test('llmk convert llama2c → gguf q8_0 and llmk inspect; bad arguments exit 2 
   assert.match(text, /parameters: +260,032/);
   assert.match(text, /blk\.0\.attn_q\.weight +Q8_0 +\[64, 64\]/);
   assert.match(text, /blk\.0\.ffn_down\.weight +F32 +\[64, 172\]/); // 172-wide rows cannot be Q8_0 blocks
-  const wrong = llmk('convert', '--from', 'hf', '--to', 'gguf', MODEL, join(dir, 'x.gguf'));
-  assert.equal(wrong.status, 2);
-  assert.match(wrong.stderr, /LLMK_E_FORMAT: .* looks like llama2c, not hf/);
 });
