@@ -9,6 +9,7 @@ import { runMetricsBench } from './metrics.js';
 import { runOpsBench } from './ops.js';
 import { runTokenizeBench } from './tokenize.js';
 import { runTrackBench } from './track.js';
+import { runTrainBench } from './train.js';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
@@ -20,5 +21,6 @@ if (want('track')) await runTrackBench({ quick });
 if (want('metrics')) runMetricsBench();
 if (want('tokenize')) await runTokenizeBench();
 if (want('data')) await runDataBench({ keep: true });
+if (want('train')) runTrainBench({ configs: quick ? ['baby'] : undefined });
 if (want('decode')) await runDecodeBench({ quick });
 if (want('interop')) await runInteropBench({ quick });

@@ -1,10 +1,7 @@
 /** File formats: GGUF, safetensors, llama2.c, Hugging Face (sharded) model directories, conversion. */
 
 export {
-  gptFromHfConfig,
   gptToHfConfig,
-  type LoadedCheckpoint,
-  loadCheckpoint,
   readModelWeights,
   saveCheckpoint,
   saveModelFiles,

@@ -1,9 +1,8 @@
 /**
  * `llmk generate --model PATH [--tokenizer PATH] [--prompt TEXT] [sampling flags]`: streams the
  * continuation to stdout; timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts).
- * The model is read by a loader (injectable for tests); the default, `anyModelLoader`, reads every
- * format `loadAnyModel` knows: a Hugging Face / llmk checkpoint directory (EOS/BOS from
- * generation_config.json), a llama2.c `.bin` or a GGUF file. Without --prompt, generation starts
+ * The model is read by the loader the program passes in; `anyModelLoader` reads every format
+ * `loadAnyModel` knows (HF directory, llama2.c .bin, GGUF). Without --prompt, generation starts
  * from BOS.
  */
 import type { Command } from 'commander';
@@ -121,33 +120,26 @@ export function registerGenerate<C extends { dispose(): void }>(
     .option('--echo', 'print the prompt before the continuation')
     .option('-q, --quiet', 'no stats line on stderr')
     .action(async (flags: GenerateFlags) => {
-      await runLoaded(await load(flags.model, { tokenizer: flags.tokenizer }), flags, io);
+      const loaded = await load(flags.model, { tokenizer: flags.tokenizer });
+      await runGenerate(
+        loaded.model,
+        loaded.codec,
+        {
+          prompt: flags.prompt,
+          temperature: flags.temperature,
+          topK: flags.topK,
+          topP: flags.topP,
+          minP: flags.minP,
+          repetitionPenalty: flags.repetitionPenalty,
+          maxTokens: flags.maxTokens,
+          seed: flags.seed,
+          stop: flags.stop,
+          eosTokenId: loaded.eosTokenId,
+          bosTokenId: loaded.bosTokenId,
+          echo: flags.echo,
+          quiet: flags.quiet,
+        },
+        io,
+      );
     });
-}
-
-async function runLoaded<C extends { dispose(): void }>(
-  loaded: LoadedGenerator<C>,
-  flags: GenerateFlags,
-  io: GenerateIo,
-): Promise<void> {
-  await runGenerate(
-    loaded.model,
-    loaded.codec,
-    {
-      prompt: flags.prompt,
-      temperature: flags.temperature,
-      topK: flags.topK,
-      topP: flags.topP,
-      minP: flags.minP,
-      repetitionPenalty: flags.repetitionPenalty,
-      maxTokens: flags.maxTokens,
-      seed: flags.seed,
-      stop: flags.stop,
-      eosTokenId: loaded.eosTokenId,
-      bosTokenId: loaded.bosTokenId,
-      echo: flags.echo,
-      quiet: flags.quiet,
-    },
-    io,
-  );
 }
