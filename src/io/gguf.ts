@@ -385,15 +385,6 @@ export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Arr
   // GGUF is little-endian like every host Node runs on in practice; read through typed views
   // (Buffer.alloc of this size is not pooled, so byteOffset is 0 and aligned).
   if (typeName === 'F32') return new Float32Array(buf.buffer, buf.byteOffset, n).slice();
-  if (typeName === 'Q8_0') {
-    const out = new Float32Array(n);
-    const table = f16Table();
-    for (let b = 0; b < n / 32; b++) {
-      const d = table[buf.readUInt16LE(34 * b)];
-      for (let j = 0; j < 32; j++) out[32 * b + j] = d * buf.readInt8(34 * b + 2 + j);
-    }
-    return out;
-  }
   const halves = new Uint16Array(buf.buffer, buf.byteOffset, n);
   if (typeName === 'F16') {
     const out = new Float32Array(n);
