@@ -7,6 +7,7 @@
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { LlmkError } from '../errors.js';
 import { Llama } from '../models/llama/model.js';
 import type { Engine } from '../tensor/engine.js';
 import { tokenizerFromGguf } from '../tokenize/gguf-vocab.js';
@@ -33,8 +34,14 @@ export interface LoadedModel {
 
 /** 'hf' for a directory, 'gguf' for a file starting with the GGUF magic, else 'llama2c'. */
 export function detectModelFormat(path: string): ModelFormat {
-  // A path that does not exist is taken for a model directory, so the error names its config.json.
-  if (!existsSync(path) || statSync(path).isDirectory()) return 'hf';
+  if (!existsSync(path)) {
+    throw new LlmkError(
+      'LLMK_E_NOT_FOUND',
+      `${path} does not exist`,
+      'pass a Hugging Face model directory, a llama2.c .bin or a .gguf file',
+    );
+  }
+  if (statSync(path).isDirectory()) return 'hf';
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(4);
