@@ -4,6 +4,7 @@
  */
 import { runDataBench } from './data.js';
 import { runDecodeBench } from './decode.js';
+import { runInteropBench } from './interop.js';
 import { runMetricsBench } from './metrics.js';
 import { runOpsBench } from './ops.js';
 import { runTokenizeBench } from './tokenize.js';
@@ -22,3 +23,4 @@ if (want('tokenize')) await runTokenizeBench();
 if (want('data')) await runDataBench({ keep: true });
 if (want('train')) runTrainBench({ configs: quick ? ['baby'] : undefined });
 if (want('decode')) await runDecodeBench({ quick });
+if (want('interop')) await runInteropBench({ quick });

@@ -5,6 +5,7 @@ export * from './eval/index.js';
 export * from './infer/index.js';
 export * from './io/index.js';
 export * from './models/gpt/index.js';
+export * from './models/llama/index.js';
 export * from './nn/index.js';
 export * from './tensor/index.js';
 export * from './tokenize/index.js';

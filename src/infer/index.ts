@@ -19,6 +19,7 @@ export {
   generateStream,
   type TextCodec,
 } from './generate.js';
+export { llama2cCodec } from './llama2c-codec.js';
 export {
   applyMinP,
   applyRepetitionPenalty,

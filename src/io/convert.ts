@@ -27,6 +27,7 @@ export interface ConvertSummary {
   from: ModelFormat;
   to: ModelFormat;
   parameters: number;
+  /** Whether the output carries the tokenizer. */
   tokenizer: boolean;
 }
 
@@ -84,5 +85,6 @@ export function convertModel(
       writeFileAtomic(output, llamaToGguf(model, { type: options.ggufType ?? 'f32', tokenizer: tok }));
     }
   }
-  return { from, to, parameters: model.parameterCount(), tokenizer: tokenizer !== null };
+  // A llama2.c checkpoint has no room for a vocabulary (its tokenizer.bin is a separate file).
+  return { from, to, parameters: model.parameterCount(), tokenizer: tokenizer !== null && to !== 'llama2c' };
 }

@@ -65,6 +65,7 @@ function vocabMetadata(tok: Llama2cTokenizer, meta: Map<string, GgufWriteValue>)
     return /^<0x[0-9A-F]{2}>$/.test(piece) ? TOKEN_TYPE.byte : TOKEN_TYPE.normal;
   });
   meta.set('tokenizer.ggml.model', { type: 'string', value: 'llama' });
+  meta.set('tokenizer.ggml.pre', { type: 'string', value: 'default' });
   meta.set('tokenizer.ggml.tokens', { type: 'array', itemType: 'string', value: tokens });
   meta.set('tokenizer.ggml.scores', { type: 'array', itemType: 'f32', value: tok.scores });
   meta.set('tokenizer.ggml.token_type', { type: 'array', itemType: 'i32', value: types });
@@ -72,6 +73,7 @@ function vocabMetadata(tok: Llama2cTokenizer, meta: Map<string, GgufWriteValue>)
   meta.set('tokenizer.ggml.eos_token_id', { type: 'u32', value: LLAMA2C_EOS });
   meta.set('tokenizer.ggml.unknown_token_id', { type: 'u32', value: 0 });
   meta.set('tokenizer.ggml.add_bos_token', { type: 'bool', value: true });
+  meta.set('tokenizer.ggml.add_eos_token', { type: 'bool', value: false });
 }
 
 /** The bytes of a GGUF file holding `model` (and its SentencePiece-style vocabulary, when given). */

@@ -373,21 +373,20 @@ export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Arr
   } finally {
     closeSync(fd);
   }
-  // GGUF is little-endian like every host Node runs on in practice; read through typed views
-  // (Buffer.alloc of this size is not pooled, so byteOffset is 0 and aligned).
-  if (typeName === 'F32') return new Float32Array(buf.buffer, buf.byteOffset, n).slice();
+  const table = f16Table();
   if (typeName === 'Q8_0') {
     const out = new Float32Array(n);
-    const table = f16Table();
     for (let b = 0; b < n / 32; b++) {
       const d = table[buf.readUInt16LE(34 * b)];
       for (let j = 0; j < 32; j++) out[32 * b + j] = d * buf.readInt8(34 * b + 2 + j);
     }
     return out;
   }
+  // GGUF is little-endian like every host Node runs on in practice; read through typed views
+  // (Buffer.alloc of this size is not pooled, so byteOffset is 0 and aligned).
+  if (typeName === 'F32') return new Float32Array(buf.buffer, buf.byteOffset, n).slice();
   const halves = new Uint16Array(buf.buffer, buf.byteOffset, n);
   if (typeName === 'F16') {
-    const table = f16Table();
     const out = new Float32Array(n);
     for (let i = 0; i < n; i++) out[i] = table[halves[i]];
     return out;

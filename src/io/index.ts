@@ -1,4 +1,4 @@
-/** File formats: GGUF, safetensors files and Hugging Face (sharded) model directories. */
+/** File formats: GGUF, safetensors, llama2.c, Hugging Face (sharded) model directories, conversion. */
 
 export {
   gptToHfConfig,
@@ -8,6 +8,7 @@ export {
   writeDirAtomic,
   writeJsonAtomic,
 } from './checkpoint.js';
+export { type ConvertOptions, type ConvertSummary, convertModel } from './convert.js';
 export {
   f16ToF32,
   GGML_TYPES,
@@ -25,6 +26,22 @@ export {
   readGgufTensor,
 } from './gguf.js';
 export {
+  type GgufWeightType,
+  ggufName,
+  llama2cTokenizerFromGguf,
+  llamaConfigFromGguf,
+  llamaFromGguf,
+  llamaToGguf,
+} from './gguf-llama.js';
+export {
+  dequantizeQ8_0,
+  GGUF_ALIGNMENT,
+  type GgufWriteTensor,
+  type GgufWriteValue,
+  quantizeQ8_0,
+  serializeGguf,
+} from './gguf-write.js';
+export {
   bf16BitsToNumber,
   f16BitsToNumber,
   float32ToHalf,
@@ -32,6 +49,32 @@ export {
   numberToBf16Bits,
   numberToF16Bits,
 } from './half.js';
+export {
+  configFromHf,
+  type HfModelConfig,
+  type LlamaFamily,
+  llamaToHfConfig,
+  type SpecialTokens,
+} from './hf-config.js';
+export { formatInspection, inspectModel, type ModelInspection, type TensorRow } from './inspect.js';
+export { type Llama2cCheckpoint, readLlama2c, serializeLlama2c } from './llama2c.js';
+export {
+  detectModelFormat,
+  type LoadedModel,
+  loadAnyModel,
+  type ModelFormat,
+  stopTokenIds,
+} from './load-any.js';
+export {
+  fromPretrained,
+  modelFromHfConfig,
+  type Pretrained,
+  type PretrainedModel,
+  type SavePretrainedOptions,
+  savePretrained,
+  savePretrainedFiles,
+} from './pretrained.js';
+export { halfToInterleaved, interleavedToHalf } from './rope-permute.js';
 export {
   openSafetensors,
   parseSafetensorsHeader,

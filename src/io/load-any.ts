@@ -5,7 +5,8 @@
  * files have no magic in their legacy layout, so every other file is tried as llama2.c, whose reader
  * checks the header against the file size.
  */
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { LlmkError } from '../errors.js';
 import { Llama } from '../models/llama/model.js';
 import type { Engine } from '../tensor/engine.js';
@@ -17,7 +18,7 @@ import { ggufNumber } from './gguf.js';
 import { llama2cTokenizerFromGguf, llamaFromGguf } from './gguf-llama.js';
 import type { LlamaFamily } from './hf-config.js';
 import { readLlama2c } from './llama2c.js';
-import { fromPretrained, type PretrainedModel } from './pretrained.js';
+import { fromPretrained, type PretrainedModel, readJsonObject } from './pretrained.js';
 
 export type ModelFormat = 'hf' | 'llama2c' | 'gguf';
 
@@ -33,13 +34,14 @@ export interface LoadedModel {
 
 /** 'hf' for a directory, 'gguf' for a file starting with the GGUF magic, else 'llama2c'. */
 export function detectModelFormat(path: string): ModelFormat {
-  let isDir: boolean;
-  try {
-    isDir = statSync(path).isDirectory();
-  } catch {
-    throw new LlmkError('LLMK_E_NOT_FOUND', `${path} does not exist`, 'pass a model directory or file');
+  if (!existsSync(path)) {
+    throw new LlmkError(
+      'LLMK_E_NOT_FOUND',
+      `${path} does not exist`,
+      'pass a Hugging Face model directory, a llama2.c .bin or a .gguf file',
+    );
   }
-  if (isDir) return 'hf';
+  if (statSync(path).isDirectory()) return 'hf';
   const fd = openSync(path, 'r');
   try {
     const head = Buffer.alloc(4);
@@ -64,13 +66,21 @@ export function loadAnyModel(
   const explicit = options.tokenizer ? loadTokenizer(options.tokenizer) : null;
   if (format === 'hf') {
     const { model, hf, tokenizer } = fromPretrained(engine, path);
+    // generation_config.json overrides config.json's special ids, as transformers' generate() does.
+    const gen = existsSync(join(path, 'generation_config.json'))
+      ? readJsonObject(join(path, 'generation_config.json'))
+      : {};
+    const ids = (v: unknown): number[] =>
+      (Array.isArray(v) ? v : [v]).filter((x): x is number => Number.isInteger(x));
+    const eos = ids(gen.eos_token_id);
+    const bos = ids(gen.bos_token_id);
     return {
       model,
       format,
       modelType: hf.modelType,
       tokenizer: explicit ?? tokenizer,
-      bosTokenId: hf.special.bosTokenId,
-      eosTokenId: hf.special.eosTokenId,
+      bosTokenId: bos.length > 0 ? bos[0] : hf.special.bosTokenId,
+      eosTokenId: eos.length > 0 ? eos : hf.special.eosTokenId,
     };
   }
   if (format === 'gguf') {

@@ -1,11 +1,7 @@
-/**
- * `llmk convert --from FORMAT --to FORMAT IN OUT` (formats: hf, llama2c, gguf) and
- * `llmk inspect PATH`: thin shells over src/io/convert.ts and src/io/inspect.ts.
- */
+/** `llmk convert --from FORMAT --to FORMAT IN OUT` (formats: hf, llama2c, gguf): a thin shell over src/io/convert.ts. */
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
 import { convertModel } from '../../io/convert.js';
-import { formatInspection, inspectModel } from '../../io/inspect.js';
 import type { ModelFormat } from '../../io/load-any.js';
 import { createEngine } from '../../tensor/create.js';
 
@@ -59,17 +55,5 @@ export function registerConvert(program: Command): void {
         `converted ${input} (${summary.from}) → ${output} (${summary.to}): ${summary.parameters} parameters` +
           `${summary.tokenizer ? ', with tokenizer' : ', no tokenizer'}\n`,
       );
-    });
-}
-
-export function registerInspect(program: Command): void {
-  program
-    .command('inspect')
-    .description('Print a model file’s architecture, parameter count, dtypes and tensor table.')
-    .argument('<path>', 'HF model directory, llama2.c checkpoint or GGUF file')
-    .option('--json', 'print JSON instead of text')
-    .action((path: string, flags: { json?: boolean }) => {
-      const r = inspectModel(path);
-      process.stdout.write(flags.json ? `${JSON.stringify(r, null, 2)}\n` : formatInspection(r));
     });
 }
