@@ -277,7 +277,7 @@ export class GenerationSession<C extends { dispose(): void }> {
         const values = logits.isContiguous() ? logits.values() : Float32Array.from(logits.toArray());
         return Array.from({ length: B }, (_, b) => {
           const start = (b * T + T - 1) * V;
-          return new Float32Array(values.subarray(start, start + V)); // a typed-array copy, not an iteration
+          return new Float32Array(values.subarray(start, start + V));
         });
       }),
     );
