@@ -7,9 +7,9 @@
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native/src"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS"],
-      "cflags!": ["-fno-exceptions", "-O2", "-O3"],
-      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-O2", "-O3"],
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-mtune=native", "-fno-math-errno", "-pthread", "-fexceptions"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-mtune=native", "-fno-math-errno", "-fopenmp-simd", "-pthread", "-fexceptions"],
       "ldflags": ["-pthread"]
     }
   ]

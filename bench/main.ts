@@ -5,6 +5,7 @@
 import { runDataBench } from './data.js';
 import { runDecodeBench } from './decode.js';
 import { runMetricsBench } from './metrics.js';
+import { runOpsBench } from './ops.js';
 import { runTokenizeBench } from './tokenize.js';
 import { runTrackBench } from './track.js';
 
@@ -13,6 +14,7 @@ const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const want = (name: string): boolean => only === null || only.has(name);
 
+if (want('ops')) await runOpsBench({ quick });
 if (want('track')) await runTrackBench({ quick });
 if (want('metrics')) runMetricsBench();
 if (want('tokenize')) await runTokenizeBench();

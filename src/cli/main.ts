@@ -5,10 +5,13 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerBench } from './commands/bench.js';
+import { registerConvert, registerInspect } from './commands/convert.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
-import { registerGenerate } from './commands/generate.js';
+import { anyModelLoader, registerGenerate } from './commands/generate.js';
 import { registerMetrics } from './commands/metrics.js';
+import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerTokenizer } from './commands/tokenizer.js';
 
@@ -18,12 +21,16 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerBench(program);
   registerMetrics(program);
   registerQuickstart(program);
+  registerPretrain(program);
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);
-  registerGenerate(program);
+  registerGenerate(program, anyModelLoader);
+  registerConvert(program);
+  registerInspect(program);
   return program;
 }
 

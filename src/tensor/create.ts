@@ -4,6 +4,7 @@
  */
 import { LlmkError } from '../errors.js';
 import type { Backend } from './backend.js';
+import { createNativeBackend, nativeLoadError } from './backends/native.js';
 import { createReferenceBackend } from './backends/reference.js';
 import { Engine } from './engine.js';
 
@@ -16,15 +17,8 @@ export interface EngineOptions {
   warn?: (message: string) => void;
 }
 
-export type NativeLoader = (fallback: Backend) => Backend | string;
-
-let nativeLoader: NativeLoader | null = null;
+// The fallback notice is printed once per process, not once per engine: a latch, not a setting.
 let fallbackNoticeShown = false;
-
-/** Installed by the native backend module at import (kept here so this file has no addon dependency). */
-export function setNativeLoader(loader: NativeLoader): void {
-  nativeLoader = loader;
-}
 
 export function createEngine(options: EngineOptions = {}): Engine {
   const seed = options.seed ?? 0;
@@ -32,8 +26,9 @@ export function createEngine(options: EngineOptions = {}): Engine {
   if (typeof requested === 'object') return new Engine(requested, seed);
   const reference = createReferenceBackend();
   if (requested === 'reference') return new Engine(reference, seed);
-  const loaded = nativeLoader ? nativeLoader(reference) : 'the native backend module was not loaded';
-  if (typeof loaded !== 'string') return new Engine(loaded, seed);
+  const native = createNativeBackend(reference);
+  if (native) return new Engine(native, seed);
+  const loaded = nativeLoadError();
   if (options.backend === 'native') {
     throw new LlmkError(
       'LLMK_E_BACKEND',

@@ -1,17 +1,19 @@
 /**
- * `llmk generate --model DIR --prompt TEXT [sampling flags]`: streams the continuation to stdout;
- * timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts); the model directory is
- * a checkpoint (config.json, model.safetensors, tokenizer.json, generation_config.json).
+ * `llmk generate --model PATH [--tokenizer PATH] [--prompt TEXT] [sampling flags]`: streams the
+ * continuation to stdout; timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts).
+ * The model is read by the loader the program passes in; `anyModelLoader` reads every format
+ * `loadAnyModel` knows (HF directory, llama2.c .bin, GGUF). Without --prompt, generation starts
+ * from BOS.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
 import { type GenerateIo, runGenerate, tokenizerCodec } from '../../infer/cli.js';
 import type { CausalLM, TextCodec } from '../../infer/generate.js';
-import { loadCheckpoint } from '../../io/checkpoint.js';
+import { llama2cCodec } from '../../infer/llama2c-codec.js';
+import { loadAnyModel, stopTokenIds } from '../../io/load-any.js';
 import type { KVCache } from '../../models/gpt/model.js';
 import { createEngine } from '../../tensor/create.js';
+import { Llama2cTokenizer } from '../../tokenize/llama2c.js';
 
 /** A loaded model directory: the model, its tokenizer as a codec, and its special ids. */
 export interface LoadedGenerator<C extends { dispose(): void }> {
@@ -21,31 +23,29 @@ export interface LoadedGenerator<C extends { dispose(): void }> {
   bosTokenId?: number;
 }
 
-export type GenerateModelLoader<C extends { dispose(): void }> = (dir: string) => Promise<LoadedGenerator<C>>;
+export type GenerateModelLoader<C extends { dispose(): void }> = (
+  path: string,
+  options: { tokenizer?: string },
+) => Promise<LoadedGenerator<C>>;
 
-/** Reads a checkpoint directory: the model, its tokenizer, and EOS/BOS ids from generation_config.json. */
-export async function loadGenerator(dir: string): Promise<LoadedGenerator<KVCache>> {
-  const { model, tokenizer } = loadCheckpoint(createEngine(), dir);
-  if (!tokenizer) {
+/** Loads any supported model format with its tokenizer (llama2.c vocabularies print as llama2.c `run` does). */
+export const anyModelLoader: GenerateModelLoader<KVCache> = async (path, options) => {
+  const loaded = loadAnyModel(createEngine(), path, options);
+  const tok = loaded.tokenizer;
+  if (!tok) {
     throw new LlmkError(
       'LLMK_E_NOT_FOUND',
-      `${join(dir, 'tokenizer.json')} does not exist`,
-      'save the checkpoint with its tokenizer (or copy tokenizer.json into the directory)',
+      `${path} comes with no tokenizer`,
+      'pass --tokenizer PATH (llama2.c checkpoints need their tokenizer.bin)',
     );
   }
-  const loaded: LoadedGenerator<KVCache> = { model, codec: tokenizerCodec(tokenizer) };
-  const genPath = join(dir, 'generation_config.json');
-  if (existsSync(genPath)) {
-    const gen = JSON.parse(readFileSync(genPath, 'utf8')) as Record<string, unknown>;
-    const ids = (v: unknown): number[] =>
-      (Array.isArray(v) ? v : [v]).filter((x): x is number => Number.isInteger(x));
-    const eos = ids(gen.eos_token_id);
-    if (eos.length > 0) loaded.eosTokenId = eos;
-    const bos = ids(gen.bos_token_id);
-    if (bos.length > 0) loaded.bosTokenId = bos[0];
-  }
-  return loaded;
-}
+  return {
+    model: loaded.model,
+    codec: tok instanceof Llama2cTokenizer ? llama2cCodec(tok) : tokenizerCodec(tok),
+    eosTokenId: stopTokenIds(loaded),
+    bosTokenId: loaded.bosTokenId,
+  };
+};
 
 function numberFlag(name: string): (value: string) => number {
   return (value) => {
@@ -74,6 +74,7 @@ function intFlag(name: string): (value: string) => number {
 
 interface GenerateFlags {
   model: string;
+  tokenizer?: string;
   prompt: string;
   temperature: number;
   topK: number;
@@ -87,16 +88,22 @@ interface GenerateFlags {
   quiet?: boolean;
 }
 
-export function registerGenerate<C extends { dispose(): void } = KVCache>(
+export function registerGenerate<C extends { dispose(): void }>(
   program: Command,
-  load?: GenerateModelLoader<C>,
+  load: GenerateModelLoader<C>,
   io: GenerateIo = { stdout: process.stdout, stderr: process.stderr },
 ): void {
   program
     .command('generate')
-    .description('Generate text from a model directory, streaming it to stdout (stats on stderr).')
-    .requiredOption('-m, --model <dir>', 'model directory (config.json, model.safetensors, tokenizer.json)')
-    .requiredOption('-p, --prompt <text>', 'the text to continue')
+    .description(
+      'Generate text from a model (HF directory, llama2.c .bin or GGUF), streaming it to stdout (stats on stderr).',
+    )
+    .requiredOption('-m, --model <path>', 'HF model directory, llama2.c checkpoint or GGUF file')
+    .option(
+      '--tokenizer <path>',
+      'tokenizer file (tokenizer.json, llama2.c tokenizer.bin, GGUF); default: the model’s own',
+    )
+    .option('-p, --prompt <text>', 'the text to continue; default: start from BOS', '')
     .option('-t, --temperature <t>', 'softmax temperature; 0 = greedy', numberFlag('temperature'), 1)
     .option('--top-k <k>', 'keep the k most likely tokens; 0 = all', intFlag('top-k'), 0)
     .option('--top-p <p>', 'nucleus sampling mass in (0, 1]; 1 = all', numberFlag('top-p'), 1)
@@ -113,34 +120,26 @@ export function registerGenerate<C extends { dispose(): void } = KVCache>(
     .option('--echo', 'print the prompt before the continuation')
     .option('-q, --quiet', 'no stats line on stderr')
     .action(async (flags: GenerateFlags) => {
-      if (load) await runLoaded(await load(flags.model), flags, io);
-      else await runLoaded(await loadGenerator(flags.model), flags, io);
+      const loaded = await load(flags.model, { tokenizer: flags.tokenizer });
+      await runGenerate(
+        loaded.model,
+        loaded.codec,
+        {
+          prompt: flags.prompt,
+          temperature: flags.temperature,
+          topK: flags.topK,
+          topP: flags.topP,
+          minP: flags.minP,
+          repetitionPenalty: flags.repetitionPenalty,
+          maxTokens: flags.maxTokens,
+          seed: flags.seed,
+          stop: flags.stop,
+          eosTokenId: loaded.eosTokenId,
+          bosTokenId: loaded.bosTokenId,
+          echo: flags.echo,
+          quiet: flags.quiet,
+        },
+        io,
+      );
     });
-}
-
-async function runLoaded<C extends { dispose(): void }>(
-  loaded: LoadedGenerator<C>,
-  flags: GenerateFlags,
-  io: GenerateIo,
-): Promise<void> {
-  await runGenerate(
-    loaded.model,
-    loaded.codec,
-    {
-      prompt: flags.prompt,
-      temperature: flags.temperature,
-      topK: flags.topK,
-      topP: flags.topP,
-      minP: flags.minP,
-      repetitionPenalty: flags.repetitionPenalty,
-      maxTokens: flags.maxTokens,
-      seed: flags.seed,
-      stop: flags.stop,
-      eosTokenId: loaded.eosTokenId,
-      bosTokenId: loaded.bosTokenId,
-      echo: flags.echo,
-      quiet: flags.quiet,
-    },
-    io,
-  );
 }

@@ -1,0 +1,367 @@
+// Bindings for the fast kernels, under their `Kernels` names (src/tensor/backend.ts), same argument order.
+#include <napi.h>
+
+#include "kernels/attention.h"
+#include "kernels/crossentropy.h"
+#include "kernels/dropout.h"
+#include "kernels/elementwise.h"
+#include "kernels/embedding.h"
+#include "kernels/gemm.h"
+#include "kernels/layernorm.h"
+#include "kernels/optim.h"
+#include "kernels/reduce.h"
+#include "kernels/rope.h"
+#include "kernels/softmax.h"
+#include "kernels/threadpool.h"
+#include "napi/args.h"
+#include "napi/shapes.h"
+
+namespace llmk::napi {
+
+namespace {
+
+int64_t product(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+// Elements an operand read through `strides` over `shape` spans (0 when the shape is empty).
+int64_t stridedSpan(const Args& a, const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                    const char* name) {
+  if (strides.size() != shape.size())
+    a.fail(std::string("'") + name + "' has " + std::to_string(strides.size()) + " strides for a rank-" +
+           std::to_string(shape.size()) + " shape");
+  if (shape.size() > static_cast<size_t>(kMaxDims)) a.fail("rank above 16 is not supported");
+  if (product(shape) == 0) return 0;
+  int64_t span = 1;
+  for (size_t d = 0; d < shape.size(); d++) span += (shape[d] - 1) * strides[d];
+  return span;
+}
+
+}  // namespace
+
+
+GemmArgs gemmArgs(const Args& a) {
+  GemmArgs g;
+  g.transA = a.flag(0, "transA");
+  g.transB = a.flag(1, "transB");
+  g.M = a.size(2, "M");
+  g.N = a.size(3, "N");
+  g.K = a.size(4, "K");
+  g.alpha = static_cast<float>(a.num(5, "alpha"));
+  g.lda = a.size(7, "lda");
+  g.sA = a.size(8, "strideA");
+  g.ldb = a.size(10, "ldb");
+  g.sB = a.size(11, "strideB");
+  g.beta = static_cast<float>(a.num(12, "beta"));
+  g.ldc = a.size(14, "ldc");
+  g.sC = a.size(15, "strideC");
+  g.batch = a.size(16, "batch");
+  const int64_t aRows = g.transA ? g.K : g.M, aCols = g.transA ? g.M : g.K;
+  const int64_t bRows = g.transB ? g.N : g.K, bCols = g.transB ? g.K : g.N;
+  if (aRows > 0 && aCols > 0 && g.lda < aCols) a.fail("lda " + std::to_string(g.lda) + " < " + std::to_string(aCols));
+  if (bRows > 0 && bCols > 0 && g.ldb < bCols) a.fail("ldb " + std::to_string(g.ldb) + " < " + std::to_string(bCols));
+  if (g.M > 0 && g.N > 0 && g.ldc < g.N) a.fail("ldc " + std::to_string(g.ldc) + " < N " + std::to_string(g.N));
+  const bool any = g.batch > 0 && g.M > 0 && g.N > 0;
+  const int64_t last = g.batch > 0 ? g.batch - 1 : 0;
+  const int64_t needA = any && g.K > 0 ? last * g.sA + matrixSpan(aRows, aCols, g.lda) : 0;
+  const int64_t needB = any && g.K > 0 ? last * g.sB + matrixSpan(bRows, bCols, g.ldb) : 0;
+  const int64_t needC = any ? last * g.sC + matrixSpan(g.M, g.N, g.ldc) : 0;
+  g.A = a.f32(6, "A", needA);
+  g.B = a.f32(9, "B", needB);
+  g.C = a.f32(13, "C", needC);
+  return g;
+}
+
+AttentionShape attentionShape(const Args& a, size_t maskIdx, size_t first) {
+  AttentionShape sh;
+  sh.B = a.size(first, "B");
+  sh.NH = a.size(first + 1, "NH");
+  sh.NKV = a.size(first + 2, "NKV");
+  sh.T = a.size(first + 3, "T");
+  sh.S = a.size(first + 4, "S");
+  sh.HS = a.size(first + 5, "HS");
+  sh.scale = static_cast<float>(a.num(first + 6, "scale"));
+  sh.causal = a.flag(first + 7, "causal");
+  if (sh.NKV == 0 || sh.NH % sh.NKV != 0)
+    a.fail("NH " + std::to_string(sh.NH) + " must be a multiple of NKV " + std::to_string(sh.NKV));
+  const std::vector<int64_t> ms = a.ints(maskIdx + 1, "maskStrides");
+  sh.mask = nullptr;
+  sh.mb = sh.mh = sh.mt = 0;
+  if (!a.isNull(maskIdx)) {
+    if (ms.size() != 3) a.fail("maskStrides must hold 3 strides (batch, head, query row)");
+    sh.mb = ms[0];
+    sh.mh = ms[1];
+    sh.mt = ms[2];
+    const int64_t rows = sh.B * sh.NH * sh.T * sh.S == 0 ? 0 : 1;
+    const int64_t need = rows ? (sh.B - 1) * sh.mb + (sh.NH - 1) * sh.mh + (sh.T - 1) * sh.mt + sh.S : 0;
+    sh.mask = a.f32(maskIdx, "mask", need);
+  }
+  return sh;
+}
+
+void registerKernels(Napi::Env env, Napi::Object exports) {
+  exports.Set("setThreads", bind(env, "setThreads", [](Args& a) {
+                const int64_t n = a.size(0, "n");
+                if (n < 1 || n > 256) a.fail("n must be between 1 and 256");
+                setThreads(static_cast<int>(n));
+                return a.env().Undefined();
+              }));
+  exports.Set("getThreads", bind(env, "getThreads", [](Args& a) -> Napi::Value {
+                return Napi::Number::New(a.env(), getThreads());
+              }));
+
+  exports.Set("gemm", bind(env, "gemm", [](Args& a) {
+                const GemmArgs g = gemmArgs(a);
+                gemm(g.transA, g.transB, g.M, g.N, g.K, g.alpha, g.A, g.lda, g.sA, g.B, g.ldb, g.sB, g.beta, g.C,
+                     g.ldc, g.sC, g.batch);
+                return a.env().Undefined();
+              }));
+
+  exports.Set("binary", bind(env, "binary", [](Args& a) {
+                const int64_t op = a.integer(0, "op");
+                if (op < 0 || op > kLt) a.fail("unknown binary op " + std::to_string(op));
+                const std::vector<int64_t> shape = a.ints(6, "shape");
+                const std::vector<int64_t> as = a.ints(3, "aStrides"), bs = a.ints(5, "bStrides");
+                const int64_t needA = stridedSpan(a, shape, as, "aStrides");
+                const int64_t needB = stridedSpan(a, shape, bs, "bStrides");
+                float* out = a.f32(1, "out", product(shape));
+                const float* x = a.f32(2, "a", needA);
+                const float* y = a.f32(4, "b", needB);
+                binaryForward(static_cast<int>(op), out, x, as.data(), y, bs.data(), shape.data(),
+                              static_cast<int>(shape.size()));
+                return a.env().Undefined();
+              }));
+
+  exports.Set("unary", bind(env, "unary", [](Args& a) {
+                const int64_t op = a.integer(0, "op");
+                if (op < 0 || op > kRsqrt) a.fail("unknown unary op " + std::to_string(op));
+                const int64_t n = a.size(3, "n");
+                unaryForward(static_cast<int>(op), a.f32(1, "out", n), a.f32(2, "x", n), n,
+                             static_cast<float>(a.num(4, "alpha")));
+                return a.env().Undefined();
+              }));
+  exports.Set("unaryBackward", bind(env, "unaryBackward", [](Args& a) {
+                const int64_t op = a.integer(0, "op");
+                if (op < 0 || op > kRsqrt) a.fail("unknown unary op " + std::to_string(op));
+                const int64_t n = a.size(5, "n");
+                unaryBackward(static_cast<int>(op), a.f32(1, "dx", n), a.f32(2, "x", n), a.f32(3, "y", n),
+                              a.f32(4, "dy", n), n, static_cast<float>(a.num(6, "alpha")));
+                return a.env().Undefined();
+              }));
+  exports.Set("copyStrided", bind(env, "copyStrided", [](Args& a) {
+                const std::vector<int64_t> shape = a.ints(2, "shape"), strides = a.ints(3, "strides");
+                const int64_t need = stridedSpan(a, shape, strides, "strides");
+                napi_typedarray_type to, tx;
+                uint32_t* out = a.word(0, "out", product(shape), &to);
+                const uint32_t* x = a.word(1, "x", need, &tx);
+                if (to != tx) a.fail("out and x must have the same element type");
+                copyStrided(out, x, shape.data(), strides.data(), static_cast<int>(shape.size()));
+                return a.env().Undefined();
+              }));
+  exports.Set("accumulate", bind(env, "accumulate", [](Args& a) {
+                const int64_t n = a.size(2, "n");
+                accumulate(a.f32(0, "out", n), a.f32(1, "x", n), n, static_cast<float>(a.num(3, "alpha")));
+                return a.env().Undefined();
+              }));
+  exports.Set("reduce", bind(env, "reduce", [](Args& a) {
+                const int64_t op = a.integer(0, "op");
+                if (op < 0 || op > kMin) a.fail("unknown reduce op " + std::to_string(op));
+                const int64_t outer = a.size(3, "outer"), n = a.size(4, "n"), inner = a.size(5, "inner");
+                if (n == 0 && op != kSum && outer * inner > 0) a.fail("max/min over an empty axis");
+                reduce(static_cast<int>(op), a.f32(1, "out", outer * inner), a.f32(2, "x", outer * n * inner), outer,
+                       n, inner);
+                return a.env().Undefined();
+              }));
+  exports.Set("argReduce", bind(env, "argReduce", [](Args& a) {
+                const int64_t op = a.integer(0, "op");
+                if (op != kMax && op != kMin) a.fail("argReduce op must be max (1) or min (2)");
+                const int64_t outer = a.size(3, "outer"), n = a.size(4, "n"), inner = a.size(5, "inner");
+                if (n == 0 && outer * inner > 0) a.fail("argmax/argmin over an empty axis");
+                argReduce(static_cast<int>(op), a.i32(1, "out", outer * inner), a.f32(2, "x", outer * n * inner),
+                          outer, n, inner);
+                return a.env().Undefined();
+              }));
+  exports.Set("sumSquares", bind(env, "sumSquares", [](Args& a) -> Napi::Value {
+                const int64_t n = a.size(1, "n");
+                return Napi::Number::New(a.env(), sumSquares(a.f32(0, "x", n), n));
+              }));
+
+  exports.Set("softmaxForward", bind(env, "softmaxForward", [](Args& a) {
+                const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
+                softmaxForward(a.f32(0, "out", rows * cols), a.f32(1, "x", rows * cols), rows, cols);
+                return a.env().Undefined();
+              }));
+  exports.Set("softmaxBackward", bind(env, "softmaxBackward", [](Args& a) {
+                const int64_t rows = a.size(3, "rows"), cols = a.size(4, "cols"), n = rows * cols;
+                softmaxBackward(a.f32(0, "dx", n), a.f32(1, "y", n), a.f32(2, "dy", n), rows, cols);
+                return a.env().Undefined();
+              }));
+  exports.Set("logSoftmaxForward", bind(env, "logSoftmaxForward", [](Args& a) {
+                const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
+                logSoftmaxForward(a.f32(0, "out", rows * cols), a.f32(1, "x", rows * cols), rows, cols);
+                return a.env().Undefined();
+              }));
+  exports.Set("logSoftmaxBackward", bind(env, "logSoftmaxBackward", [](Args& a) {
+                const int64_t rows = a.size(3, "rows"), cols = a.size(4, "cols"), n = rows * cols;
+                logSoftmaxBackward(a.f32(0, "dx", n), a.f32(1, "y", n), a.f32(2, "dy", n), rows, cols);
+                return a.env().Undefined();
+              }));
+
+  exports.Set("layerNormForward", bind(env, "layerNormForward", [](Args& a) {
+                const int64_t rows = a.size(6, "rows"), C = a.size(7, "C");
+                layernormForward(a.f32(0, "out", rows * C), a.f32(1, "mean", rows), a.f32(2, "rstd", rows),
+                                 a.f32(3, "x", rows * C), a.f32OrNull(4, "weight", C), a.f32OrNull(5, "bias", C), rows,
+                                 C, static_cast<float>(a.num(8, "eps")));
+                return a.env().Undefined();
+              }));
+  exports.Set("layerNormBackward", bind(env, "layerNormBackward", [](Args& a) {
+                const int64_t rows = a.size(8, "rows"), C = a.size(9, "C");
+                layernormBackward(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32OrNull(2, "dbias", C),
+                                  a.f32(3, "dy", rows * C), a.f32(4, "x", rows * C), a.f32OrNull(5, "weight", C),
+                                  a.f32(6, "mean", rows), a.f32(7, "rstd", rows), rows, C);
+                return a.env().Undefined();
+              }));
+  exports.Set("rmsNormForward", bind(env, "rmsNormForward", [](Args& a) {
+                const int64_t rows = a.size(4, "rows"), C = a.size(5, "C");
+                rmsnormForward(a.f32(0, "out", rows * C), a.f32(1, "rstd", rows), a.f32(2, "x", rows * C),
+                               a.f32OrNull(3, "weight", C), rows, C, static_cast<float>(a.num(6, "eps")));
+                return a.env().Undefined();
+              }));
+  exports.Set("rmsNormBackward", bind(env, "rmsNormBackward", [](Args& a) {
+                const int64_t rows = a.size(6, "rows"), C = a.size(7, "C");
+                rmsnormBackward(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32(2, "dy", rows * C),
+                                a.f32(3, "x", rows * C), a.f32OrNull(4, "weight", C), a.f32(5, "rstd", rows), rows, C);
+                return a.env().Undefined();
+              }));
+
+  exports.Set("crossEntropyForward", bind(env, "crossEntropyForward", [](Args& a) {
+                const int64_t rows = a.size(4, "rows"), V = a.size(5, "V");
+                const int32_t ignore = static_cast<int32_t>(a.integer(6, "ignoreIndex"));
+                const int32_t* targets = a.i32(3, "targets", rows);
+                for (int64_t r = 0; r < rows; r++)
+                  if (targets[r] != ignore && (targets[r] < 0 || targets[r] >= V))
+                    a.fail("targets[" + std::to_string(r) + "] = " + std::to_string(targets[r]) + " is outside [0, V)");
+                crossentropyForward(a.f32(0, "losses", rows), a.f32(1, "lse", rows), a.f32(2, "logits", rows * V),
+                                    targets, rows, V, ignore, static_cast<float>(a.num(7, "smoothing")));
+                return a.env().Undefined();
+              }));
+  exports.Set("crossEntropyBackward", bind(env, "crossEntropyBackward", [](Args& a) {
+                const int64_t rows = a.size(5, "rows"), V = a.size(6, "V");
+                const int32_t ignore = static_cast<int32_t>(a.integer(7, "ignoreIndex"));
+                const int32_t* targets = a.i32(3, "targets", rows);
+                for (int64_t r = 0; r < rows; r++)
+                  if (targets[r] != ignore && (targets[r] < 0 || targets[r] >= V))
+                    a.fail("targets[" + std::to_string(r) + "] = " + std::to_string(targets[r]) + " is outside [0, V)");
+                crossentropyBackward(a.f32(0, "dlogits", rows * V), a.f32(1, "logits", rows * V),
+                                     a.f32(2, "lse", rows), targets, a.f32(4, "dlosses", rows), rows, V, ignore,
+                                     static_cast<float>(a.num(8, "smoothing")));
+                return a.env().Undefined();
+              }));
+
+  auto checkIds = [](const Args& a, const int32_t* ids, int64_t n, int64_t rows) {
+    for (int64_t i = 0; i < n; i++)
+      if (ids[i] < 0 || ids[i] >= rows)
+        a.fail("ids[" + std::to_string(i) + "] = " + std::to_string(ids[i]) + " is outside the " +
+               std::to_string(rows) + " rows of the table");
+  };
+  exports.Set("embeddingForward", bind(env, "embeddingForward", [checkIds](Args& a) {
+                const int64_t n = a.size(3, "n"), C = a.size(4, "C");
+                const int32_t* ids = a.i32(2, "ids", n);
+                const float* w = a.f32(1, "weight", 0);
+                if (C > 0) checkIds(a, ids, n, a.length(1) / C);
+                embeddingForward(a.f32(0, "out", n * C), w, ids, n, C);
+                return a.env().Undefined();
+              }));
+  exports.Set("embeddingBackward", bind(env, "embeddingBackward", [checkIds](Args& a) {
+                const int64_t n = a.size(3, "n"), C = a.size(4, "C");
+                const int32_t* ids = a.i32(2, "ids", n);
+                float* dw = a.f32(0, "dweight", 0);
+                if (C > 0) checkIds(a, ids, n, a.length(0) / C);
+                embeddingBackward(dw, a.f32(1, "dout", n * C), ids, n, C);
+                return a.env().Undefined();
+              }));
+
+  exports.Set("attentionForward", bind(env, "attentionForward", [](Args& a) {
+                const AttentionShape sh = attentionShape(a, 5, 7);
+                const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = sh.B * sh.NKV * sh.S * sh.HS;
+                attentionForward(a.f32(0, "out", nq), a.f32(1, "lse", sh.B * sh.NH * sh.T), a.f32(2, "q", nq),
+                                 a.f32(3, "k", nkv), a.f32(4, "v", nkv), sh);
+                return a.env().Undefined();
+              }));
+  exports.Set("attentionBackward", bind(env, "attentionBackward", [](Args& a) {
+                const AttentionShape sh = attentionShape(a, 9, 11);
+                const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = sh.B * sh.NKV * sh.S * sh.HS;
+                attentionBackward(a.f32(0, "dq", nq), a.f32(1, "dk", nkv), a.f32(2, "dv", nkv),
+                                  a.f32(3, "dout", nq), a.f32(4, "q", nq), a.f32(5, "k", nkv), a.f32(6, "v", nkv),
+                                  a.f32(7, "out", nq), a.f32(8, "lse", sh.B * sh.NH * sh.T), sh);
+                return a.env().Undefined();
+              }));
+
+  auto ropeDims = [](const Args& a, size_t first, int64_t* dims) {
+    for (int i = 0; i < 5; i++) {
+      static const char* names[] = {"B", "NH", "T", "HS", "rotaryDim"};
+      dims[i] = a.size(first + i, names[i]);
+    }
+    if (dims[4] % 2 != 0 || dims[4] > dims[3])
+      a.fail("rotaryDim " + std::to_string(dims[4]) + " must be even and at most HS " + std::to_string(dims[3]));
+  };
+  exports.Set("ropeForward", bind(env, "ropeForward", [ropeDims](Args& a) {
+                int64_t d[5];
+                ropeDims(a, 4, d);
+                const int64_t n = d[0] * d[1] * d[2] * d[3], tab = d[2] * d[4] / 2;
+                ropeForward(a.f32(0, "out", n), a.f32(1, "x", n), a.f32(2, "cos", tab), a.f32(3, "sin", tab), d[0],
+                            d[1], d[2], d[3], d[4], a.flag(9, "interleaved"));
+                return a.env().Undefined();
+              }));
+  exports.Set("ropeBackward", bind(env, "ropeBackward", [ropeDims](Args& a) {
+                int64_t d[5];
+                ropeDims(a, 4, d);
+                const int64_t n = d[0] * d[1] * d[2] * d[3], tab = d[2] * d[4] / 2;
+                ropeBackward(a.f32(0, "dx", n), a.f32(1, "dy", n), a.f32(2, "cos", tab), a.f32(3, "sin", tab), d[0],
+                             d[1], d[2], d[3], d[4], a.flag(9, "interleaved"));
+                return a.env().Undefined();
+              }));
+
+  exports.Set("dropoutForward", bind(env, "dropoutForward", [](Args& a) {
+                const int64_t n = a.size(3, "n");
+                const double p = a.num(4, "p");
+                if (!(p >= 0 && p <= 1)) a.fail("p must be in [0, 1]");
+                // Seeds wrap modulo 2³² exactly as Math.imul's ToInt32 does in dropoutUniform.
+                const uint32_t seed = static_cast<uint32_t>(static_cast<uint64_t>(a.integer(5, "seed")));
+                const uint64_t offset = static_cast<uint64_t>(a.size(6, "offset"));
+                dropoutForward(a.f32(0, "out", n), a.u8(1, "mask", n), a.f32(2, "x", n), n, p, seed, offset);
+                return a.env().Undefined();
+              }));
+  exports.Set("dropoutBackward", bind(env, "dropoutBackward", [](Args& a) {
+                const int64_t n = a.size(3, "n");
+                const double p = a.num(4, "p");
+                if (!(p >= 0 && p <= 1)) a.fail("p must be in [0, 1]");
+                dropoutBackward(a.f32(0, "dx", n), a.f32(1, "dy", n), a.u8(2, "mask", n), n, p);
+                return a.env().Undefined();
+              }));
+
+  exports.Set("adamw", bind(env, "adamw", [](Args& a) {
+                const int64_t n = a.size(4, "n");
+                const int64_t step = a.size(10, "step");
+                if (step < 1) a.fail("step must be >= 1");
+                adamw(a.f32(0, "param", n), a.f32(1, "grad", n), a.f32(2, "m", n), a.f32(3, "v", n), n,
+                      static_cast<float>(a.num(5, "lr")), static_cast<float>(a.num(6, "beta1")),
+                      static_cast<float>(a.num(7, "beta2")), static_cast<float>(a.num(8, "eps")),
+                      static_cast<float>(a.num(9, "weightDecay")), step);
+                return a.env().Undefined();
+              }));
+  exports.Set("sgd", bind(env, "sgd", [](Args& a) {
+                const int64_t n = a.size(3, "n");
+                const float momentum = static_cast<float>(a.num(5, "momentum"));
+                float* buf = a.f32OrNull(2, "buf", n);
+                if (momentum != 0.0f && !buf) a.fail("buf is required when momentum is not 0");
+                sgd(a.f32(0, "param", n), a.f32(1, "grad", n), buf, n, static_cast<float>(a.num(4, "lr")), momentum,
+                    static_cast<float>(a.num(6, "dampening")), static_cast<float>(a.num(7, "weightDecay")),
+                    a.flag(8, "nesterov"), a.flag(9, "firstStep"));
+                return a.env().Undefined();
+              }));
+}
+
+}  // namespace llmk::napi

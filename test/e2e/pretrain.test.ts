@@ -1,0 +1,107 @@
+/** `llmk pretrain` end to end: a tiny run, resume from its checkpoint, and bad inputs. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+
+const CLI = new URL('../../bin/llmk.js', import.meta.url).pathname;
+let dir = '';
+
+function llmk(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LLMK_PROGRESS: 'quiet' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'llmk-pretrain-'));
+  writeFileSync(join(dir, 'text.txt'), 'to be or not to be, that is the question. '.repeat(60));
+  writeFileSync(
+    join(dir, 'cfg.json'),
+    JSON.stringify({
+      model: { nCtx: 16, nLayer: 1, nHead: 2, nEmbd: 16 },
+      data: { train: join(dir, 'text.txt'), tokenizer: 'char' },
+      batch: { batchSize: 4, seqLen: 8, evalBatches: 2 },
+      trainer: { steps: 6, evalInterval: 3, saveInterval: 3, warmupSteps: 2, lr: 3e-3 },
+      runs: join(dir, 'runs'),
+      name: 'tiny',
+    }),
+  );
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('pretrain trains, logs, checkpoints (HF layout + training state) and resumes', () => {
+  const r = llmk(['pretrain', '--config', join(dir, 'cfg.json')]);
+  assert.equal(r.status, 0, r.stderr);
+  const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { steps: number; val_loss: number };
+  assert.equal(summary.steps, 6);
+  assert.ok(summary.val_loss > 0 && summary.val_loss < Math.log(20), `val loss ${summary.val_loss}`);
+  const run = join(dir, 'runs', 'tiny');
+  const ckpts = readdirSync(join(run, 'checkpoints'));
+  assert.deepEqual(ckpts.sort(), ['step-00000003', 'step-00000006']);
+  const last = join(run, 'checkpoints', 'step-00000006');
+  for (const f of [
+    'config.json',
+    'model.safetensors',
+    'generation_config.json',
+    'tokenizer.json',
+    'optimizer.safetensors',
+    'trainer_state.json',
+  ]) {
+    assert.ok(statSync(join(last, f)).size > 0, f);
+  }
+  const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.ok(metrics.some((l) => l.includes('val_loss')));
+  // Resume to 9 steps under a new run name; flags override the file.
+  const r2 = llmk([
+    'pretrain',
+    '--config',
+    join(dir, 'cfg.json'),
+    '--resume',
+    last,
+    '--steps',
+    '9',
+    '--name',
+    'tiny-resumed',
+  ]);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.equal((JSON.parse(r2.stdout.trim().split('\n').at(-1)!) as { steps: number }).steps, 9);
+});
+
+test('bad inputs: unknown field, wrong vocabulary, corrupt checkpoint — typed errors, nothing overwritten', () => {
+  const bad = JSON.parse(readFileSync(join(dir, 'cfg.json'), 'utf8')) as Record<
+    string,
+    Record<string, unknown>
+  >;
+  bad.model.nLayers = 2;
+  writeFileSync(join(dir, 'bad.json'), JSON.stringify(bad));
+  const r1 = llmk(['pretrain', '--config', join(dir, 'bad.json')]);
+  assert.equal(r1.status, 2);
+  assert.match(r1.stderr, /LLMK_E_CONFIG: .*field 'model'.*unknown: nLayers/);
+
+  const r2 = llmk(['pretrain', '--config', join(dir, 'cfg.json'), '--vocab-size', '5', '--name', 'v']);
+  assert.equal(r2.status, 2);
+  assert.match(r2.stderr, /LLMK_E_CONFIG: the data uses a vocabulary of \d+ tokens but model.vocabSize is 5/);
+
+  const ckpt = join(dir, 'runs', 'tiny', 'checkpoints', 'step-00000003');
+  const weights = join(ckpt, 'model.safetensors');
+  truncateSync(weights, statSync(weights).size - 100);
+  const sizeBefore = statSync(weights).size;
+  const r3 = llmk(['pretrain', '--config', join(dir, 'cfg.json'), '--resume', ckpt, '--name', 'c']);
+  assert.equal(r3.status, 2);
+  assert.match(r3.stderr, /LLMK_E_FORMAT: .*model\.safetensors/);
+  assert.equal(statSync(weights).size, sizeBefore, 'the corrupt checkpoint was left as it was');
+});
