@@ -8,6 +8,7 @@ import { runMetricsBench } from './metrics.js';
 import { runOpsBench } from './ops.js';
 import { runTokenizeBench } from './tokenize.js';
 import { runTrackBench } from './track.js';
+import { runTrainBench } from './train.js';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
@@ -19,4 +20,5 @@ if (want('track')) await runTrackBench({ quick });
 if (want('metrics')) runMetricsBench();
 if (want('tokenize')) await runTokenizeBench();
 if (want('data')) await runDataBench({ keep: true });
+if (want('train')) runTrainBench({ configs: quick ? ['baby'] : undefined });
 if (want('decode')) await runDecodeBench({ quick });

@@ -9,6 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LlmkError } from '../errors.js';
+import type { GPTConfig } from '../models/gpt/config.js';
 import { GPT } from '../models/gpt/model.js';
 import { Llama } from '../models/llama/model.js';
 import type { Module } from '../nn/module.js';
@@ -125,6 +126,21 @@ export function loadWeights(
 export function fromPretrained(engine: Engine, dir: string): Pretrained {
   const configPath = join(dir, 'config.json');
   const hf = configFromHf(readJsonObject(configPath), configPath);
+  // generation_config.json's special ids win over config.json's, as in transformers' generate().
+  const genPath = join(dir, 'generation_config.json');
+  if (existsSync(genPath)) {
+    const gen = readJsonObject(genPath);
+    const ids = (v: unknown): number | number[] | undefined =>
+      typeof v === 'number'
+        ? v
+        : Array.isArray(v) && v.every((x) => typeof x === 'number')
+          ? (v as number[])
+          : undefined;
+    const eos = ids(gen.eos_token_id);
+    const bos = ids(gen.bos_token_id);
+    if (eos !== undefined) hf.special.eosTokenId = eos;
+    if (typeof bos === 'number') hf.special.bosTokenId = bos;
+  }
   const model = modelFromHfConfig(engine, hf);
   const source = openSafetensorsDir(dir);
   try {
@@ -193,4 +209,30 @@ export function savePretrained(
   options: SavePretrainedOptions = {},
 ): void {
   writeDirAtomic(dir, (tmp) => savePretrainedFiles(tmp, model, options));
+}
+
+export interface LoadedCheckpoint {
+  model: GPT;
+  config: GPTConfig;
+  tokenizer: Tokenizer | null;
+}
+
+/** Loads a GPT checkpoint directory (written by llmk, or a Hugging Face GPT-2 directory). */
+export function loadCheckpoint(engine: Engine, dir: string): LoadedCheckpoint {
+  if (!existsSync(join(dir, 'config.json'))) {
+    throw new LlmkError(
+      'LLMK_E_NOT_FOUND',
+      `${join(dir, 'config.json')} does not exist`,
+      'point at a checkpoint directory with config.json and model.safetensors',
+    );
+  }
+  const { model, hf, tokenizer } = fromPretrained(engine, dir);
+  if (!(model instanceof GPT) || hf.arch !== 'gpt2') {
+    throw new LlmkError(
+      'LLMK_E_CHECKPOINT',
+      `${dir} holds a ${hf.modelType} model, not GPT-2`,
+      'use loadAnyModel() or fromPretrained() for other architectures',
+    );
+  }
+  return { model, config: model.config, tokenizer };
 }

@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { tokenizerCodec } from '../../src/infer/cli.js';
 import { generate } from '../../src/infer/generate.js';
-import { loadCheckpoint, saveCheckpoint, saveModelFiles } from '../../src/io/checkpoint.js';
+import { saveCheckpoint, saveModelFiles } from '../../src/io/checkpoint.js';
+import { loadCheckpoint } from '../../src/io/pretrained.js';
 import { gptConfig } from '../../src/models/gpt/config.js';
 import { GPT } from '../../src/models/gpt/model.js';
 import { createEngine } from '../../src/tensor/create.js';
@@ -69,7 +70,7 @@ test('llmk generate streams a checkpoint’s greedy continuation to stdout, stat
 
   const missing = llmk('generate', '-m', join(dir, 'nope'), '-p', 'x');
   assert.equal(missing.status, 2);
-  assert.match(missing.stderr, /LLMK_E_NOT_FOUND: .*config\.json does not exist/);
+  assert.match(missing.stderr, /LLMK_E_NOT_FOUND: .*nope does not exist/);
   const bad = llmk('generate', '-m', dir, '-p', 'the ', '--top-p', '2');
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /LLMK_E_ARG: topP 2 is outside \(0, 1\]; use 0 < topP ≤ 1/);

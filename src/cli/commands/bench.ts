@@ -2,8 +2,17 @@
  * `llmk bench <suite>`: runs a benchmark script from bench/ (source checkouts only: the scripts are
  * not part of the published package) and prints its table; `--json FILE` also writes the results.
  */
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
+
+interface TrainBenchModule {
+  runTrainBench(options: { configs?: Array<'baby' | 'small' | 'gpt2-124M'> }): unknown[];
+}
+
+interface DecodeBenchModule {
+  runDecodeBench(options: { quick?: boolean }): Promise<unknown[]>;
+}
 
 interface OpsBenchModule {
   runOpsBench(options: { json?: string; quick?: boolean; threads?: number }): Promise<unknown>;
@@ -49,5 +58,30 @@ export function registerBench(program: Command): void {
           'run `npm install` to build the native addon',
         );
       }
+    });
+  bench
+    .command('train')
+    .description(
+      'GPT training tokens/s and peak RSS (baby, small, 124M) and decode tokens/s, beside PyTorch CPU.',
+    )
+    .option('--json <file>', 'write {"train": [...], "decode": [...]} to this file')
+    .option('--configs <list>', 'training configs, comma-separated', 'baby,small,gpt2-124M')
+    .option('--no-decode', 'skip the decode benchmark')
+    .action(async (opts: { json?: string; configs: string; decode: boolean }) => {
+      const configs = opts.configs.split(',') as Array<'baby' | 'small' | 'gpt2-124M'>;
+      for (const c of configs) {
+        if (!['baby', 'small', 'gpt2-124M'].includes(c)) {
+          throw new LlmkError(
+            'LLMK_E_ARG',
+            `unknown training config '${c}'`,
+            'use baby, small and/or gpt2-124M',
+          );
+        }
+      }
+      const train = (await loadBench<TrainBenchModule>('train.ts')).runTrainBench({ configs });
+      const decode = opts.decode
+        ? await (await loadBench<DecodeBenchModule>('decode.ts')).runDecodeBench({})
+        : [];
+      if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ train, decode }, null, 2)}\n`);
     });
 }
