@@ -23,6 +23,8 @@ export interface OpsBenchOptions {
 }
 
 export interface GemmRow {
+  /** N: row-major operand; T: stored transposed (op = Xᵀ), e.g. NT is x·Wᵀ with W stored (out, in). */
+  op: string;
   m: number;
   k: number;
   n: number;
@@ -43,15 +45,19 @@ export interface OpsBenchResult {
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const GEMM_SHAPES: [number, number, number][] = [
-  [2048, 768, 3072],
-  [2048, 3072, 768],
-  [2048, 768, 768],
-  [512, 512, 512],
-  [1024, 1024, 1024],
-  [2048, 2048, 2048],
-  [1, 768, 3072],
-  [1, 3072, 768],
+type Shape = [string, number, number, number]; // op, M, K, N
+const GEMM_SHAPES: Shape[] = [
+  ['NN', 2048, 768, 3072],
+  ['NN', 2048, 3072, 768],
+  ['NN', 2048, 768, 768],
+  ['NN', 512, 512, 512],
+  ['NN', 1024, 1024, 1024],
+  ['NN', 2048, 2048, 2048],
+  ['NT', 2048, 768, 3072], // Linear forward, weight (out, in)
+  ['TN', 768, 2048, 3072], // weight gradient xᵀ·dy
+  ['NN', 1, 768, 3072], // batch-1 decode
+  ['NT', 1, 768, 3072],
+  ['NT', 8, 768, 3072], // decode with 8 sequences
 ];
 
 /** Median seconds per call over `runs` runs, each lasting at least minSeconds (after one warm-up). */
@@ -82,8 +88,10 @@ import json, sys, time, statistics
 import numpy as np
 shapes, min_t, runs = json.loads(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 out = []
-for m, k, n in shapes:
-    a = np.random.rand(m, k).astype(np.float32); b = np.random.rand(k, n).astype(np.float32)
+for op, m, k, n in shapes:
+    # Transposed operands are views of row-major arrays: OpenBLAS gets the trans flag, no copy.
+    a = np.random.rand(k, m).astype(np.float32).T if op[0] == 'T' else np.random.rand(m, k).astype(np.float32)
+    b = np.random.rand(n, k).astype(np.float32).T if op[1] == 'T' else np.random.rand(k, n).astype(np.float32)
     c = np.empty((m, n), np.float32)
     f = (lambda: np.matmul(a, b, out=c)) if m > 1 else (lambda: np.matmul(a[0], b, out=c[0]))
     f(); t0 = time.perf_counter(); f(); once = max(time.perf_counter() - t0, 1e-7)
@@ -97,13 +105,7 @@ print(json.dumps(out))
 `;
 
 /** OpenBLAS sgemm GFLOP/s through numpy (Debian's /usr/bin/python3), or null with a note. */
-function openblasGemm(
-  shapes: [number, number, number][],
-  threads: number,
-  minT: number,
-  runs: number,
-  notes: string[],
-) {
+function openblasGemm(shapes: Shape[], threads: number, minT: number, runs: number, notes: string[]) {
   const py = '/usr/bin/python3';
   if (!existsSync(py)) {
     notes.push('OpenBLAS anchor skipped: /usr/bin/python3 not found');
@@ -157,24 +159,36 @@ export async function runOpsBench(options: OpsBenchOptions = {}): Promise<OpsBen
   addon.setThreads(threads);
   const notes: string[] = [];
   try {
-    // --- GEMM vs OpenBLAS: numpy before and after ours; the anchor is the better of its two runs.
-    const shapes = quick ? GEMM_SHAPES.filter(([m]) => m <= 1024 || m === 1).slice(0, 3) : GEMM_SHAPES;
+    // --- GEMM vs OpenBLAS, interleaved (numpy, llmk, numpy, llmk) so both see the same machine load;
+    // each side's figure is the better of its two rounds.
+    const shapes = quick ? GEMM_SHAPES.filter(([, m]) => m <= 1024) : GEMM_SHAPES;
+    const operands = shapes.map(([op, m, kk, n]) => ({
+      A: randomF32(m * kk),
+      B: randomF32(kk * n),
+      C: new Float32Array(m * n),
+      tA: op[0] === 'T',
+      tB: op[1] === 'T',
+    }));
+    const oursOnce = () =>
+      shapes.map(([, m, kk, n], i) => {
+        const { A, B, C, tA, tB } = operands[i];
+        const lda = tA ? m : kk;
+        const ldb = tB ? kk : n;
+        const s = timeCall(
+          () => k.gemm(tA, tB, m, n, kk, 1, A, lda, 0, B, ldb, 0, 0, C, n, 0, 1),
+          minT,
+          runs,
+        );
+        return (2 * m * n * kk) / s / 1e9;
+      });
     const blasBefore = openblasGemm(shapes, threads, minT, runs, notes);
-    const ours = shapes.map(([m, kk, n]) => {
-      const A = randomF32(m * kk);
-      const B = randomF32(kk * n);
-      const C = new Float32Array(m * n);
-      const s = timeCall(
-        () => k.gemm(false, false, m, n, kk, 1, A, kk, 0, B, n, 0, 0, C, n, 0, 1),
-        minT,
-        runs,
-      );
-      return (2 * m * n * kk) / s / 1e9;
-    });
+    const ours1 = oursOnce();
     const blasAfter = quick ? null : openblasGemm(shapes, threads, minT, runs, notes);
-    const gemm: GemmRow[] = shapes.map(([m, kk, n], i) => {
+    const ours2 = quick ? ours1 : oursOnce();
+    const ours = ours1.map((v, i) => Math.max(v, ours2[i]));
+    const gemm: GemmRow[] = shapes.map(([op, m, kk, n], i) => {
       const b = blasBefore ? Math.max(blasBefore[i], blasAfter?.[i] ?? 0) : null;
-      return { m, k: kk, n, gflops: ours[i], openblas_gflops: b, ratio: b ? ours[i] / b : null };
+      return { op, m, k: kk, n, gflops: ours[i], openblas_gflops: b, ratio: b ? ours[i] / b : null };
     });
 
     // --- memory bandwidth anchor: TypedArray.set is a memcpy; bytes read + written.
@@ -310,10 +324,10 @@ function printTable(r: OpsBenchResult): void {
   console.log(
     `\nEngine kernels (native, ${r.simd}, ${r.threads} threads); FMA peak ${f(r.fma_peak_gflops)} GFLOP/s`,
   );
-  console.log('GEMM (M×K×N)          llmk GFLOP/s  OpenBLAS GFLOP/s  ratio');
+  console.log('GEMM (op M×K×N)       llmk GFLOP/s  OpenBLAS GFLOP/s  ratio');
   for (const g of r.gemm)
     console.log(
-      `${`${g.m}×${g.k}×${g.n}`.padEnd(22)}${f(g.gflops).padStart(12)}${f(g.openblas_gflops).padStart(18)}${f(g.ratio, 2).padStart(7)}`,
+      `${`${g.op} ${g.m}×${g.k}×${g.n}`.padEnd(22)}${f(g.gflops).padStart(12)}${f(g.openblas_gflops).padStart(18)}${f(g.ratio, 2).padStart(7)}`,
     );
   for (const a of r.attention)
     console.log(

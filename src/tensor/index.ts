@@ -8,6 +8,13 @@ export {
   ReduceOp,
   UnaryOp,
 } from './backend.js';
+export {
+  createNativeBackend,
+  loadNativeAddon,
+  type NativeAddon,
+  NativeBackend,
+  nativeLoadError,
+} from './backends/native.js';
 export { createReferenceBackend } from './backends/reference.js';
 export { createEngine, type EngineOptions } from './create.js';
 export type { DType } from './dtype.js';

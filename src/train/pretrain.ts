@@ -60,6 +60,7 @@ const trainerSchema = z
     saveInterval: z.number().int().nonnegative(),
     keepLast: z.number().int().positive(),
     earlyStopPatience: z.number().int().nonnegative(),
+    decayEmbeddings: z.boolean(),
     seed: z.number().int(),
     logInterval: z.number().int().positive(),
     progress: z.enum(['bar', 'json', 'quiet']),

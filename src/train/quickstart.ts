@@ -55,6 +55,8 @@ export async function runQuickstart(
     warmupSteps: 100,
     beta2: 0.99,
     weightDecay: 0.1,
+    // nanoGPT's optimizer groups: decay every ≥2-D tensor, embeddings included.
+    decayEmbeddings: true,
     gradClip: 1,
     evalInterval: 250,
     seed,

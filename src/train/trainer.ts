@@ -41,6 +41,8 @@ export interface TrainerOptions {
   keepLast: number;
   /** Stop after this many evaluations without improvement; 0 disables. */
   earlyStopPatience: number;
+  /** Also decay embedding tables (nanoGPT decays every ≥2-D tensor); off by default. */
+  decayEmbeddings: boolean;
   seed: number;
   logInterval: number;
   progress: ProgressMode;
@@ -62,6 +64,7 @@ export const DEFAULT_TRAINER_OPTIONS: TrainerOptions = {
   saveInterval: 0,
   keepLast: 2,
   earlyStopPatience: 0,
+  decayEmbeddings: false,
   seed: 1337,
   logInterval: 10,
   progress: 'bar',
@@ -109,8 +112,12 @@ interface TrainerState {
   options: TrainerOptions;
 }
 
-/** No weight decay on biases, norm weights and embeddings (1-D tensors or embedding tables). */
-export function weightDecayGroup(name: string, shape: readonly number[]): number {
+/**
+ * Group 0 (decayed) or 1 (not): no weight decay on biases and norm weights (1-D tensors) nor, unless
+ * `decayEmbeddings`, on embedding tables.
+ */
+export function weightDecayGroup(name: string, shape: readonly number[], decayEmbeddings = false): number {
+  if (decayEmbeddings) return shape.length >= 2 ? 0 : 1;
   const isEmbedding =
     /(^|\.)(wte|wpe|embed_tokens|word_embeddings|position_embeddings|token_type_embeddings)\./.test(name);
   return shape.length >= 2 && !isEmbedding ? 0 : 1;
@@ -140,7 +147,9 @@ export class Trainer {
       () => `invalid trainer options (steps ${o.steps}, gradAccum ${o.gradAccum}, lr ${o.lr})`,
       'steps ≥ 0, gradAccum ≥ 1 and lr > 0',
     );
-    this.params = new FlatParameters(objective.model, (name, t) => weightDecayGroup(name, t.shape));
+    this.params = new FlatParameters(objective.model, (name, t) =>
+      weightDecayGroup(name, t.shape, o.decayEmbeddings),
+    );
     this.optimizer = new AdamW(engine, this.params, {
       lr: o.lr,
       beta1: o.beta1,

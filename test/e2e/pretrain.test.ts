@@ -105,3 +105,50 @@ test('bad inputs: unknown field, wrong vocabulary, corrupt checkpoint — typed 
   assert.match(r3.stderr, /LLMK_E_FORMAT: .*model\.safetensors/);
   assert.equal(statSync(weights).size, sizeBefore, 'the corrupt checkpoint was left as it was');
 });
+
+test('SIGINT finishes the current step, saves a resumable checkpoint and exits cleanly', async () => {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(
+    process.execPath,
+    [
+      CLI,
+      'pretrain',
+      '--config',
+      join(dir, 'cfg.json'),
+      '--steps',
+      '100000',
+      '--save-interval',
+      '0',
+      '--eval-interval',
+      '0',
+      '--name',
+      'interrupted',
+    ],
+    {
+      env: { ...process.env, LLMK_PROGRESS: 'json' },
+    },
+  );
+  let stdout = '';
+  child.stdout.on('data', (d) => {
+    stdout += String(d);
+  });
+  // Interrupt once a few steps have run.
+  await new Promise<void>((resolve) => {
+    child.stderr.on('data', (d) => {
+      const m = /"done":(\d+)/.exec(String(d));
+      if (m && Number(m[1]) >= 3) resolve();
+    });
+  });
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 0);
+  const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { steps: number; interrupted: boolean };
+  assert.equal(summary.interrupted, true);
+  assert.ok(summary.steps >= 3 && summary.steps < 100000);
+  const ckpts = readdirSync(join(dir, 'runs', 'interrupted', 'checkpoints'));
+  assert.deepEqual(ckpts, [`step-${String(summary.steps).padStart(8, '0')}`]);
+  const state = JSON.parse(
+    readFileSync(join(dir, 'runs', 'interrupted', 'checkpoints', ckpts[0], 'trainer_state.json'), 'utf8'),
+  ) as { step: number };
+  assert.equal(state.step, summary.steps);
+});

@@ -25,9 +25,19 @@ namespace {
 
 constexpr int64_t MR = 6;    // micro-tile rows: 6×16 uses 12 of 16 ymm registers as accumulators
 constexpr int64_t NR = 16;   // micro-tile columns (two ymm vectors)
-constexpr int64_t KC = 256;  // A micro-panel 6 KB + B micro-panel 16 KB stay in the 32 KB L1
-constexpr int64_t MC = 144;  // packed A block 144×256×4 = 144 KB, well inside the 512 KB L2
-constexpr int64_t NC = 3072; // packed B block up to 256×3072×4 = 3 MB, inside the shared L3
+// Block sizes (overridable at compile time for tuning runs: -DLLMK_GEMM_KC=…).
+#ifndef LLMK_GEMM_KC
+#define LLMK_GEMM_KC 256
+#endif
+#ifndef LLMK_GEMM_MC
+#define LLMK_GEMM_MC 144
+#endif
+#ifndef LLMK_GEMM_NC
+#define LLMK_GEMM_NC 3072
+#endif
+constexpr int64_t KC = LLMK_GEMM_KC;  // A micro-panel 6 KB + B micro-panel 16 KB stay in the 32 KB L1
+constexpr int64_t MC = LLMK_GEMM_MC;  // packed A block 144×256×4 = 144 KB, well inside the 512 KB L2
+constexpr int64_t NC = LLMK_GEMM_NC;  // packed B block up to 256×3072×4 = 3 MB, inside the shared L3
 
 // Per-thread packing buffers, grown on demand and reused by every later call (pool threads persist).
 struct PackBuffers {
@@ -299,6 +309,49 @@ void gemvRange(bool transB, int64_t K, float alpha, const float* x, int64_t incx
   for (int64_t j = 0; j < w; j++) store(j0 + j, acc[j]);
 }
 
+// C[0:M, j0:j1] for small M (2..8, decode with a few sequences) with B stored transposed (Linear
+// weights as (out, in)): four rows of B at a time stay in L1 while every row of A is dotted with
+// them, so B streams from memory once instead of being packed first.
+void skinnyNT(int64_t M, int64_t K, float alpha, const float* A, int64_t lda, const float* B, int64_t ldb,
+              float beta, float* C, int64_t ldc, int64_t j0, int64_t j1) {
+  auto store = [&](int64_t i, int64_t j, float acc) {
+    float* c = C + i * ldc + j;
+    *c = beta == 0.0f ? alpha * acc : alpha * acc + beta * *c;
+  };
+  int64_t j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const float* r0 = B + j * ldb;
+    const float* r1 = r0 + ldb;
+    const float* r2 = r1 + ldb;
+    const float* r3 = r2 + ldb;
+    for (int64_t i = 0; i < M; i++) {
+      const float* x = A + i * lda;
+      float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+      for (int64_t k = 0; k < K; k++) {
+        s0 += x[k] * r0[k];
+        s1 += x[k] * r1[k];
+        s2 += x[k] * r2[k];
+        s3 += x[k] * r3[k];
+      }
+      store(i, j, s0);
+      store(i, j + 1, s1);
+      store(i, j + 2, s2);
+      store(i, j + 3, s3);
+    }
+  }
+  for (; j < j1; j++) {
+    const float* r0 = B + j * ldb;
+    for (int64_t i = 0; i < M; i++) {
+      const float* x = A + i * lda;
+      float s0 = 0;
+#pragma omp simd reduction(+ : s0)
+      for (int64_t k = 0; k < K; k++) s0 += x[k] * r0[k];
+      store(i, j, s0);
+    }
+  }
+}
+
 // Scales C by beta (beta 0 writes zeros): the whole GEMM when K = 0 or alpha = 0.
 void scaleC(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < M; i++)
@@ -325,6 +378,12 @@ void gemmPart(int t, int n, bool transA, bool transB, int64_t M, int64_t N, int6
     int64_t i0, i1;
     splitRange((M + 15) / 16, t, n, &i0, &i1);
     gemvRange(!transA, K, alpha, B, transB ? 1 : ldb, A, lda, beta, C, ldc, i0 * 16, std::min(M, i1 * 16));
+    return;
+  }
+  if (M <= 8 && transB && !transA) {
+    int64_t j0, j1;
+    splitRange((N + 15) / 16, t, n, &j0, &j1);
+    skinnyNT(M, K, alpha, A, lda, B, ldb, beta, C, ldc, j0 * 16, std::min(N, j1 * 16));
     return;
   }
   const int64_t nPanels = (N + NR - 1) / NR, mPanels = (M + MR - 1) / MR;
@@ -360,8 +419,12 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
           int64_t strideC, int64_t batch) {
   if (M <= 0 || N <= 0 || batch <= 0) return;
   const double flops = 2.0 * static_cast<double>(M) * N * (K > 0 ? K : 1);
-  // Under ~64k flops per matrix a thread hand-off costs more than it saves.
-  if (flops * batch < 65536.0) {
+  // Under ~64k flops per matrix a thread hand-off costs more than it saves. A matrix-vector product
+  // is memory-bound: one core streams a weight matrix nearly as fast as two, and on a loaded machine
+  // waiting for the second thread cost more than it gave (1T 2.1–2.8 vs 2T 1.4–2.2 GFLOP/s at
+  // 1×768×3072), so GEMV is threaded only for matrices above 8M elements (an LM head).
+  const bool gemv = M == 1 || N == 1;
+  if (flops * batch < 65536.0 || (gemv && batch == 1 && static_cast<double>(K) * (M > N ? M : N) < 8.0e6)) {
     for (int64_t b = 0; b < batch; b++)
       gemmPart(0, 1, transA, transB, M, N, K, alpha, A + b * strideA, lda, B + b * strideB, ldb, beta,
                C + b * strideC, ldc);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
 import { createEngine } from '../../tensor/create.js';
+import { resolveProgressMode } from '../../track/progress.js';
 import { parsePretrainConfig, pretrain } from '../../train/pretrain.js';
 
 /** config section → fields that may be given as flags. */
@@ -46,6 +47,7 @@ const FLAG_FIELDS: Record<string, string[]> = {
     'saveInterval',
     'keepLast',
     'earlyStopPatience',
+    'decayEmbeddings',
     'seed',
     'logInterval',
     'progress',
@@ -97,6 +99,8 @@ export function registerPretrain(program: Command): void {
     }
     config.model ??= {};
     const cfg = parsePretrainConfig(config, opts.config ?? 'flags');
+    // The progress display follows LLMK_PROGRESS unless the config chose one.
+    cfg.trainer.progress ??= resolveProgressMode();
     const engine = createEngine();
     process.stderr.write(
       `llmk pretrain: backend ${engine.backend.name}, ${engine.backend.threads()} thread(s)\n`,

@@ -34,6 +34,7 @@ const CASES: Case[] = [
   { M: 7, N: 33, K: 5 },
   { M: 1, N: 1000, K: 33 }, // GEMV (batch-1 decode)
   { M: 1, N: 37, K: 300, pad: 3 },
+  { M: 8, N: 70, K: 300, pad: 2, beta: 0.5 }, // skinny path (decode with a few sequences)
   { M: 33, N: 1, K: 70 }, // matrix × vector
   { M: 70, N: 45, K: 300, pad: 5, alpha: 0.5, beta: 0.25 }, // two K blocks, beta accumulation
   { M: 150, N: 20, K: 17 }, // more rows than one MC block
@@ -115,6 +116,7 @@ describe('native gemm', { skip }, () => {
       [1, 4097, 300],
       [501, 1, 64],
       [24, 700, 33],
+      [8, 700, 64],
     ]) {
       const A = rand(M * K, 4);
       const B = rand(K * N, 5);
