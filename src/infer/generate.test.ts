@@ -60,6 +60,33 @@ test('greedy decoding with the KV cache equals argmax of a full forward re-run a
   }
 });
 
+test('a rotary, grouped-query, SwiGLU variant decodes with the cache exactly as a full re-run', async () => {
+  const cfg = gptConfig({
+    vocabSize: ALPHABET.length,
+    nCtx: 32,
+    nLayer: 2,
+    nHead: 4,
+    nKvHead: 2,
+    nEmbd: 16,
+    norm: 'rmsnorm',
+    mlp: 'swiglu',
+    positions: 'rotary',
+    bias: false,
+    initStd: 0.5,
+  });
+  const model = new GPT(engine, cfg, { rng: new Rng(8) });
+  const prompt = codec.encode('rope');
+  const out = await generate(model, prompt, { temperature: 0, maxTokens: 8 });
+  const seq = [...prompt];
+  for (const token of out.tokens) {
+    assert.equal(token, argmaxRow(lastLogitsNoCache(model, seq)));
+    seq.push(token);
+  }
+  // Same-length rows need no padding, so rotary models batch them too.
+  const rows = await generate(model, [prompt, codec.encode('cord')], { temperature: 0, maxTokens: 8 });
+  assert.deepEqual(rows[0].tokens, out.tokens);
+});
+
 test('batched left-padded greedy generation gives each row the tokens it gets alone', async () => {
   const model = tinyModel();
   const prompts = ['a long prompt here', 'hi', 'middle one'].map(codec.encode);

@@ -277,7 +277,7 @@ export class GenerationSession<C extends { dispose(): void }> {
         const values = logits.isContiguous() ? logits.values() : Float32Array.from(logits.toArray());
         return Array.from({ length: B }, (_, b) => {
           const start = (b * T + T - 1) * V;
-          return Float32Array.from(values.subarray(start, start + V));
+          return new Float32Array(values.subarray(start, start + V));
         });
       }),
     );

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LlmkError } from '../errors.js';
-import { argmaxRow } from '../tensor/ops/sampling.js';
+import { argmaxRow, argsortDescending } from '../tensor/ops/sampling.js';
 import { Rng } from '../tensor/random.js';
 import {
   applyMinP,
@@ -109,4 +109,53 @@ test('bad sampling options are LlmkErrors with hints', () => {
     minP: 0,
     repetitionPenalty: 1,
   });
+});
+
+/** The definitions, by a full stable sort: the oracle for the heap top-k and the candidate top-p. */
+function topKBySort(row: Float32Array, k: number): Float32Array {
+  const out = Float32Array.from(row);
+  const order = argsortDescending(row);
+  for (let r = k; r < order.length; r++) out[order[r]] = -Infinity;
+  return out;
+}
+function topPBySort(row: Float32Array, p: number): Float32Array {
+  const out = Float32Array.from(row);
+  const probs = softmaxRow(row);
+  const order = argsortDescending(probs);
+  let cum = 0;
+  let r = 0;
+  while (r < order.length) {
+    cum += probs[order[r++]];
+    if (cum >= p) break;
+  }
+  for (; r < order.length; r++) out[order[r]] = -Infinity;
+  return out;
+}
+
+test('heap top-k and candidate top-p equal the full-sort definitions (ties, flat and peaked rows)', () => {
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 60; trial++) {
+    const V = 1 + rng.int(3000);
+    const kind = trial % 3;
+    // Rounded values make many ties; a scale of 0.01 gives a flat row where top-p needs the 0 cut.
+    const scale = kind === 0 ? 4 : kind === 1 ? 0.01 : 1;
+    const row = Float32Array.from({ length: V }, () => Math.round(scale * rng.normal() * 4) / 4);
+    const k = 1 + rng.int(Math.min(V, 80));
+    const byHeap = Float32Array.from(row);
+    applyTopK(byHeap, k);
+    assert.deepEqual(byHeap, topKBySort(row, k), `top-k V=${V} k=${k}`);
+    for (const p of [1e-6, 0.3, 0.9, 0.999]) {
+      const fast = Float32Array.from(row);
+      applyTopP(fast, p);
+      assert.deepEqual(fast, topPBySort(row, p), `top-p V=${V} p=${p}`);
+    }
+  }
+  // A flat 20k row: every probability (5e-5) is below the first cut, so the 1e-7 cut decides.
+  const flat = new Float32Array(20000);
+  flat[7] = 0.5;
+  for (const p of [0.01, 0.5]) {
+    const fast = Float32Array.from(flat);
+    applyTopP(fast, p);
+    assert.deepEqual(fast, topPBySort(flat, p));
+  }
 });

@@ -10,7 +10,7 @@
  * Every processor works in place on the row; they are exported so each can be tested on its own.
  */
 import { check } from '../errors.js';
-import { argmaxRow, argsortDescending, multinomial, topk } from '../tensor/ops/sampling.js';
+import { argmaxRow, multinomial } from '../tensor/ops/sampling.js';
 import type { Rng } from '../tensor/random.js';
 
 export interface SamplingOptions {
@@ -85,13 +85,43 @@ export function applyTemperature(logits: Float32Array, temperature: number): voi
   for (let i = 0; i < logits.length; i++) logits[i] /= temperature;
 }
 
-/** Keeps the k largest logits (exactly k: ties at the boundary go to the lower index). */
+/**
+ * Keeps the k largest logits (exactly k: ties at the boundary go to the lower index, as a stable
+ * descending sort would). One pass with a size-k min-heap, O(V log k): sorting a 50k vocabulary
+ * every step cost more than a bandwidth-bound decode step (see BENCHMARKS.md).
+ */
 export function applyTopK(logits: Float32Array, k: number): void {
-  if (k <= 0 || k >= logits.length) return;
-  const keep = topk(logits, k).indices;
-  const mask = new Uint8Array(logits.length);
-  for (const i of keep) mask[i] = 1;
-  for (let i = 0; i < logits.length; i++) if (!mask[i]) logits[i] = -Infinity;
+  const V = logits.length;
+  if (k <= 0 || k >= V) return;
+  // heap[0] is the worst kept entry: smallest value, and on equal values the larger index.
+  const heap = new Int32Array(k);
+  const worse = (a: number, b: number): boolean =>
+    logits[a] < logits[b] || (logits[a] === logits[b] && a > b);
+  const siftDown = (i: number): void => {
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= k) return;
+      const r = l + 1;
+      const c = r < k && worse(heap[r], heap[l]) ? r : l;
+      if (!worse(heap[c], heap[i])) return;
+      const t = heap[c];
+      heap[c] = heap[i];
+      heap[i] = t;
+      i = c;
+    }
+  };
+  for (let i = 0; i < k; i++) heap[i] = i;
+  for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(i);
+  for (let i = k; i < V; i++) {
+    // i is larger than every kept index, so it enters only with a strictly larger value.
+    if (logits[i] > logits[heap[0]]) {
+      heap[0] = i;
+      siftDown(0);
+    }
+  }
+  const keep = new Uint8Array(V);
+  for (const i of heap) keep[i] = 1;
+  for (let i = 0; i < V; i++) if (!keep[i]) logits[i] = -Infinity;
 }
 
 /** Softmax of the row into `out` (float64 sums; −Infinity logits get probability 0). */
@@ -113,20 +143,50 @@ export function softmaxRow(
 
 /**
  * Nucleus filter: sort by probability, keep the shortest prefix whose cumulative probability
- * reaches p (always at least the top token), drop the rest.
+ * reaches p (always at least the top token), drop the rest; ties at the cut go to lower indices.
+ * Fast path, same result: only values ≥ τ are sorted — they are a prefix of the descending order,
+ * so once their mass reaches p the cut lies among them (τ falls 1e-4, 1e-7, 0 until it does) — and
+ * they are sorted as plain numbers (a typed-array sort, no comparator), which gives the cut value v
+ * and how many of the tokens equal to v the prefix takes; equal values sum the same in any order.
  */
 export function applyTopP(logits: Float32Array, p: number): void {
   if (p >= 1) return;
   const probs = softmaxRow(logits);
-  const order = argsortDescending(probs);
+  const V = probs.length;
+  let values = new Float64Array(0);
+  for (const tau of [1e-4, 1e-7, 0]) {
+    let mass = 0;
+    let n = 0;
+    for (let i = 0; i < V; i++) {
+      if (probs[i] >= tau) {
+        mass += probs[i];
+        n++;
+      }
+    }
+    if (mass < p && tau > 0) continue;
+    values = new Float64Array(n);
+    let j = 0;
+    for (let i = 0; i < V; i++) if (probs[i] >= tau) values[j++] = probs[i];
+    break;
+  }
+  values.sort(); // ascending; walk it from the top
   let cum = 0;
-  let kept = 0;
-  while (kept < order.length) {
-    cum += probs[order[kept]];
-    kept++;
+  let cut = values[values.length - 1];
+  let tiesTaken = 0;
+  for (let j = values.length - 1; j >= 0; j--) {
+    if (values[j] !== cut) {
+      cut = values[j];
+      tiesTaken = 0;
+    }
+    cum += values[j];
+    tiesTaken++;
     if (cum >= p) break;
   }
-  for (let r = kept; r < order.length; r++) logits[order[r]] = -Infinity;
+  for (let i = 0; i < V; i++) {
+    if (probs[i] > cut) continue;
+    if (probs[i] === cut && tiesTaken > 0) tiesTaken--;
+    else logits[i] = -Infinity;
+  }
 }
 
 /** min-p (Nguyen et al. 2024, https://arxiv.org/abs/2407.01082): drop tokens with prob < minP · max prob. */
