@@ -67,6 +67,8 @@ export {
 } from './load-any.js';
 export {
   fromPretrained,
+  type LoadedCheckpoint,
+  loadCheckpoint,
   modelFromHfConfig,
   type Pretrained,
   type PretrainedModel,
