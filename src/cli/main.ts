@@ -7,6 +7,7 @@ import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
+import { registerEval, registerFinetune, registerPredict } from './commands/finetune.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
@@ -24,6 +25,9 @@ export function buildProgram(): Command {
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);
+  registerFinetune(program);
+  registerEval(program);
+  registerPredict(program);
   return program;
 }
 

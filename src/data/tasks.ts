@@ -45,11 +45,13 @@ export interface ClassificationReadOptions {
   labelSeparator?: string;
 }
 
-const TEXT_NAMES = ['text', 'sentence', 'content', 'sentence1', 'question'];
+// readCsv moves the chosen (label) column into `text` and renames a real `text` column `text_original`.
+const TEXT_NAMES = ['text_original', 'sentence', 'content', 'sentence1', 'question'];
 const PAIR_NAMES = ['text_pair', 'sentence2', 'text_b'];
 
 function checkExists(path: string): void {
-  if (!existsSync(path)) throw new LlmkError('LLMK_E_NOT_FOUND', `${path} does not exist`, 'check the data path');
+  if (!existsSync(path))
+    throw new LlmkError('LLMK_E_NOT_FOUND', `${path} does not exist`, 'check the data path');
 }
 
 function splitLabels(raw: string, sep: string | undefined): string[] {
@@ -63,12 +65,20 @@ function validate(example: TextExample): TextExample {
   if (example.pair !== undefined && example.pair.trim() === '')
     throw new DataError(example.file, example.line, 'empty second text of a pair', 'give both sentences');
   if (example.labels.length === 0)
-    throw new DataError(example.file, example.line, 'no label', 'every training/evaluation example needs a label');
+    throw new DataError(
+      example.file,
+      example.line,
+      'no label',
+      'every training/evaluation example needs a label',
+    );
   return example;
 }
 
 /** Every labelled example of a classification file. */
-export async function readClassificationFile(path: string, options: ClassificationReadOptions): Promise<TextExample[]> {
+export async function readClassificationFile(
+  path: string,
+  options: ClassificationReadOptions,
+): Promise<TextExample[]> {
   checkExists(path);
   const out: TextExample[] = [];
   const labelColumn = options.labelColumn ?? 'label';
@@ -80,7 +90,12 @@ export async function readClassificationFile(path: string, options: Classificati
       if (at < 0)
         throw new DataError(path, line, `no '${sep}' between text and label`, `expected "text${sep}label"`);
       out.push(
-        validate({ text: text.slice(0, at), labels: splitLabels(text.slice(at + 1), options.labelSeparator), file: path, line }),
+        validate({
+          text: text.slice(0, at),
+          labels: splitLabels(text.slice(at + 1), options.labelSeparator),
+          file: path,
+          line,
+        }),
       );
     }
     return out;
@@ -91,11 +106,22 @@ export async function readClassificationFile(path: string, options: Classificati
     for await (const { value, line } of readJsonlRecords(path)) {
       const text = value[textKey];
       if (typeof text !== 'string')
-        throw new DataError(path, line, `field "${textKey}" is missing or not a string`, 'choose it with --text-column');
+        throw new DataError(
+          path,
+          line,
+          `field "${textKey}" is missing or not a string`,
+          'choose it with --text-column',
+        );
       const raw = value[labelColumn];
-      const labels = Array.isArray(raw) ? raw.map(String) : raw === undefined || raw === null ? [] : [String(raw)];
+      const labels = Array.isArray(raw)
+        ? raw.map(String)
+        : raw === undefined || raw === null
+          ? []
+          : [String(raw)];
       const pair = value[pairKey];
-      out.push(validate({ text, pair: typeof pair === 'string' ? pair : undefined, labels, file: path, line }));
+      out.push(
+        validate({ text, pair: typeof pair === 'string' ? pair : undefined, labels, file: path, line }),
+      );
     }
     return out;
   }
@@ -105,7 +131,10 @@ export async function readClassificationFile(path: string, options: Classificati
   for await (const { value, line } of readCsv(path, { delimiter, header: true, column: labelColumn })) {
     // readCsv puts the chosen column in `text`; here that is the label, the texts are named fields.
     if (textName === undefined) {
-      textName = options.textColumn ?? TEXT_NAMES.find((n) => typeof value[n] === 'string');
+      textName =
+        options.textColumn === 'text'
+          ? 'text_original'
+          : (options.textColumn ?? TEXT_NAMES.find((n) => typeof value[n] === 'string'));
       pairName = options.pairColumn ?? PAIR_NAMES.find((n) => typeof value[n] === 'string');
       if (!textName || typeof value[textName] !== 'string')
         throw new DataError(
@@ -117,7 +146,9 @@ export async function readClassificationFile(path: string, options: Classificati
     }
     const text = value[textName] as string;
     const pair = pairName ? (value[pairName] as string | undefined) : undefined;
-    out.push(validate({ text, pair, labels: splitLabels(value.text, options.labelSeparator), file: path, line }));
+    out.push(
+      validate({ text, pair, labels: splitLabels(value.text, options.labelSeparator), file: path, line }),
+    );
   }
   return out;
 }
@@ -127,8 +158,10 @@ export async function readNerFile(path: string, format: NerFormat): Promise<Tagg
   checkExists(path);
   const out: TaggedExample[] = [];
   const reader = format === 'bmes' ? readBmesLines(path) : readConll(path);
-  for await (const { value, line } of reader) out.push({ tokens: value.tokens, tags: value.tags, file: path, line });
-  if (out.length === 0) throw new DataError(path, 1, 'no sentences', 'the file is empty or has only blank lines');
+  for await (const { value, line } of reader)
+    out.push({ tokens: value.tokens, tags: value.tags, file: path, line });
+  if (out.length === 0)
+    throw new DataError(path, 1, 'no sentences', 'the file is empty or has only blank lines');
   return out;
 }
 

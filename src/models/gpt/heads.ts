@@ -11,8 +11,8 @@ import { add } from '../../tensor/ops/elementwise.js';
 import { dropout, ropeTables } from '../../tensor/ops/fused.js';
 import type { Rng } from '../../tensor/random.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { BertInputs } from '../bert/model.js';
 import { gatherPositions } from '../bert/heads.js';
+import type { BertInputs } from '../bert/model.js';
 import type { GPTConfig } from './config.js';
 import { GPT } from './model.js';
 
@@ -32,7 +32,11 @@ export function gptHidden(gpt: GPT, inputs: BertInputs): Tensor {
   let x = tr.wte.forward(inputs.inputIds); // (B, T, C)
   let rot: { cos: Tensor; sin: Tensor } | null = null;
   if (tr.wpe) {
-    const pos = engine.tensor(Int32Array.from({ length: B * T }, (_, i) => i % T), [B, T], 'i32');
+    const pos = engine.tensor(
+      Int32Array.from({ length: B * T }, (_, i) => i % T),
+      [B, T],
+      'i32',
+    );
     x = add(x, tr.wpe.forward(pos));
   } else {
     rot = ropeTables(engine, T, gpt.config.nEmbd / gpt.config.nHead, gpt.config.ropeTheta, 0);
@@ -66,7 +70,11 @@ export class GPTForSequenceClassification extends Module {
     this.numLabels = options.numLabels;
     this.score = this.child(
       'score',
-      new Linear(engine, config.nEmbd, options.numLabels, { bias: false, std: config.initStd, rng: options.rng }),
+      new Linear(engine, config.nEmbd, options.numLabels, {
+        bias: false,
+        std: config.initStd,
+        rng: options.rng,
+      }),
     );
   }
 

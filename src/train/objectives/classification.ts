@@ -3,19 +3,20 @@
  * weights) as an Objective, for any model with a `logits(inputs) → (B, L)` head (BERT [CLS] pooler,
  * GPT last-token pooling).
  */
+
+import type { Rng as DataRng } from '../../data/rng.js';
 import type { TextExample } from '../../data/tasks.js';
 import { LlmkError } from '../../errors.js';
 import { classificationReport } from '../../eval/classification.js';
 import type { BertInputs } from '../../models/bert/model.js';
 import type { Module } from '../../nn/module.js';
-import type { Engine } from '../../tensor/engine.js';
 import { UnaryOp } from '../../tensor/backend.js';
+import type { Engine } from '../../tensor/engine.js';
 import { abs, add, exp, log, mul, neg, relu, sub, unary } from '../../tensor/ops/elementwise.js';
 import { crossEntropy } from '../../tensor/ops/fused.js';
 import { mean, sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
-import type { Rng as DataRng } from '../../data/rng.js';
 import type { EvalMetrics, Objective } from '../objective.js';
 import { chunks, collate, type EncodedText } from './encoder-batch.js';
 
@@ -105,7 +106,15 @@ export function classificationLoss(
   const per = crossEntropy(logits, tgt, { reduction: 'none' }); // (B)
   const rowW = Float32Array.from(targets, (t) => w[t]);
   const total = rowW.reduce((a, b) => a + b, 0);
-  return sum(mul(per, engine.tensor(rowW.map((x) => x / total), [B])));
+  return sum(
+    mul(
+      per,
+      engine.tensor(
+        rowW.map((x) => x / total),
+        [B],
+      ),
+    ),
+  );
 }
 
 export interface ClassificationObjectiveOptions {
@@ -142,7 +151,13 @@ export interface ClassificationPredictions {
 export function predictClassification(
   model: SequenceClassifier,
   examples: readonly ClassificationExample[],
-  options: { batchSize: number; padId: number; multiLabel: boolean; threshold?: number; classWeights?: readonly number[] | null },
+  options: {
+    batchSize: number;
+    padId: number;
+    multiLabel: boolean;
+    threshold?: number;
+    classWeights?: readonly number[] | null;
+  },
 ): ClassificationPredictions {
   const engine: Engine = model.engine;
   const L = model.numLabels;
@@ -219,7 +234,11 @@ export class SequenceClassificationObjective implements Objective {
     readonly options: ClassificationObjectiveOptions,
   ) {
     if (data.train.length === 0)
-      throw new LlmkError('LLMK_E_DATA', 'no training examples', 'give a training file with labelled examples');
+      throw new LlmkError(
+        'LLMK_E_DATA',
+        'no training examples',
+        'give a training file with labelled examples',
+      );
     this.unitsPerBatch = options.batchSize;
   }
 

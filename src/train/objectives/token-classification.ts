@@ -201,7 +201,11 @@ export class TokenClassificationObjective implements Objective {
     readonly options: TokenClassificationObjectiveOptions,
   ) {
     if (data.train.length === 0)
-      throw new LlmkError('LLMK_E_DATA', 'no training sentences', 'give a training file with tagged sentences');
+      throw new LlmkError(
+        'LLMK_E_DATA',
+        'no training sentences',
+        'give a training file with tagged sentences',
+      );
     const mean = data.train.reduce((n, e) => n + e.ids.length, 0) / data.train.length;
     this.unitsPerBatch = Math.round(options.batchSize * mean);
   }
