@@ -18,6 +18,9 @@ const flag = (name: string): string | undefined => {
 };
 const OUT = flag('--out') ?? '.bench/eval';
 const only = flag('--only')?.split(',');
+/** Overrides of the step counts (shorter runs on a busy machine; BENCHMARKS.md says which were used). */
+const stepsFlag = flag('--steps');
+const mlmSteps = Number(flag('--mlm-steps') ?? 2000);
 
 const common = { progress: 'quiet' as const, maxLength: 64, batchSize: 32 };
 const trainer = (steps: number, evalInterval: number, lr = 5e-4) => ({
@@ -96,7 +99,7 @@ async function main(): Promise<void> {
         batchSize: 32,
         output: join(OUT, 'sst2-mlm-pretrained'),
         progress: 'quiet',
-        trainer: trainer(2000, 500),
+        trainer: trainer(mlmSteps, Math.max(100, Math.floor(mlmSteps / 4))),
         onEval: (h) =>
           console.log(
             `[${name} mlm] step ${h.step} loss ${h.metrics.loss.toFixed(4)} mlm_acc ${h.metrics.mlm_accuracy.toFixed(4)}`,
@@ -108,7 +111,8 @@ async function main(): Promise<void> {
         curve: p.history.map((h) => ({ step: h.step, ...h.metrics })),
       };
     }
-    const options = RUNS[name](join(OUT, name));
+    const base = RUNS[name](join(OUT, name));
+    const options = stepsFlag ? { ...base, trainer: { ...base.trainer, steps: Number(stepsFlag) } } : base;
     const metric = primaryMetric(options.task);
     const r = await finetune(engine, {
       ...options,

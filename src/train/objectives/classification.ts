@@ -18,7 +18,7 @@ import { mean, sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
-import { chunks, collate, type EncodedText } from './encoder-batch.js';
+import { batchLength, chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
 
 export interface SequenceClassifier extends Module {
   readonly numLabels: number;
@@ -166,7 +166,7 @@ export function predictClassification(
   const scores: number[][] = [];
   for (const rows of chunks(examples, options.batchSize)) {
     engine.scope(() => {
-      const logits = model.logits(collate(engine, rows, options.padId));
+      const logits = model.logits(collate(engine, rows, options.padId, maxPositionsOf(model)));
       const labelled = rows.every((r) => r.labels.length > 0 && r.labels.every((l) => l >= 0));
       if (labelled)
         loss +=
@@ -245,7 +245,9 @@ export class SequenceClassificationObjective implements Objective {
   trainLoss(rng: DataRng): Tensor {
     const train = this.data.train;
     const rows = Array.from({ length: this.options.batchSize }, () => train[rng.nextInt(train.length)]);
-    const logits = this.model.logits(collate(this.model.engine, rows, this.options.padId));
+    const logits = this.model.logits(
+      collate(this.model.engine, rows, this.options.padId, maxPositionsOf(this.model)),
+    );
     return classificationLoss(
       logits,
       rows.map((r) => r.labels),
