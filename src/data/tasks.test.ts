@@ -15,7 +15,9 @@ const file = (name: string, text: string): string => {
 };
 
 test('classification formats: TSV with a label column, PhraseBank txt, JSONL pairs and multi-label', async () => {
-  const tsv = await readClassificationFile(file('a.tsv', 'label\tsentence\n1\tgood film\n0\tbad "film\n'), { format: 'tsv' });
+  const tsv = await readClassificationFile(file('a.tsv', 'label\tsentence\n1\tgood film\n0\tbad "film\n'), {
+    format: 'tsv',
+  });
   assert.deepEqual(
     tsv.map((e) => [e.text, e.labels, e.line]),
     [
@@ -23,8 +25,16 @@ test('classification formats: TSV with a label column, PhraseBank txt, JSONL pai
       ['bad "film', ['0'], 3],
     ],
   );
-  const txt = await readClassificationFile(file('b.txt', 'Sales rose 5 % @ year@positive\nFlat.@neutral\n'), { format: 'txt' });
-  assert.deepEqual(txt.map((e) => [e.text, e.labels[0]]), [['Sales rose 5 % @ year', 'positive'], ['Flat.', 'neutral']]);
+  const txt = await readClassificationFile(file('b.txt', 'Sales rose 5 % @ year@positive\nFlat.@neutral\n'), {
+    format: 'txt',
+  });
+  assert.deepEqual(
+    txt.map((e) => [e.text, e.labels[0]]),
+    [
+      ['Sales rose 5 % @ year', 'positive'],
+      ['Flat.', 'neutral'],
+    ],
+  );
   const jsonl = await readClassificationFile(
     file('c.jsonl', '{"text":"a","text_pair":"b","label":["x","y"]}\n'),
     { format: 'jsonl' },
@@ -35,12 +45,19 @@ test('classification formats: TSV with a label column, PhraseBank txt, JSONL pai
 });
 
 test('bad input: unknown label, empty text, mismatched CoNLL columns → DataError with file and line', async () => {
-  const train = await readClassificationFile(file('d.tsv', 'label\ttext\npos\tfine\nneg\tawful\n'), { format: 'tsv' });
-  const dev = await readClassificationFile(file('e.tsv', 'label\ttext\npos\tok\nmeh\tso so\n'), { format: 'tsv' });
+  const train = await readClassificationFile(file('d.tsv', 'label\ttext\npos\tfine\nneg\tawful\n'), {
+    format: 'tsv',
+  });
+  const dev = await readClassificationFile(file('e.tsv', 'label\ttext\npos\tok\nmeh\tso so\n'), {
+    format: 'tsv',
+  });
   assert.equal(dev[1].text, 'so so', 'a real `text` column is the text, not the label');
   assert.throws(
     () => checkLabels(dev, labelSet(train.map((e) => e.labels))),
-    (e: unknown) => e instanceof DataError && e.line === 3 && /e\.tsv:3: label 'meh' is not in the label set \(neg, pos\)/.test(e.message),
+    (e: unknown) =>
+      e instanceof DataError &&
+      e.line === 3 &&
+      /e\.tsv:3: label 'meh' is not in the label set \(neg, pos\)/.test(e.message),
   );
   await assert.rejects(
     readClassificationFile(file('f.txt', 'fine@positive\n   @negative\n'), { format: 'txt' }),

@@ -6,7 +6,13 @@ import { buildNspPairs, maskTokens } from './mlm-data.js';
 const CLS = 2;
 const SEP = 3;
 const MASK = 4;
-const options = { probability: 0.15, maskId: MASK, vocabSize: 100, specialIds: new Set([0, CLS, SEP]), wholeWord: false };
+const options = {
+  probability: 0.15,
+  maskId: MASK,
+  vocabSize: 100,
+  specialIds: new Set([0, CLS, SEP]),
+  wholeWord: false,
+};
 
 test('masking chooses 15% of tokens, never specials, and splits them 80/10/10', () => {
   const ids = [CLS, ...Array.from({ length: 200 }, (_, i) => 10 + (i % 80)), SEP];
@@ -51,13 +57,20 @@ test('whole-word masking chooses all sub-tokens of a word together', () => {
     const m = maskTokens({ ids, typeIds: ids.map(() => 0), wordIds }, { ...options, wholeWord: true }, rng);
     for (let w = 0; w < n / 3; w++) {
       const chosen = [1, 2, 3].map((k) => m.labels[w * 3 + k] !== -100);
-      assert.ok(chosen.every((c) => c === chosen[0]), `word ${w} partly chosen`);
+      assert.ok(
+        chosen.every((c) => c === chosen[0]),
+        `word ${w} partly chosen`,
+      );
     }
   }
 });
 
 test('a sequence always gets at least one prediction target', () => {
-  const m = maskTokens({ ids: [CLS, 50, SEP], typeIds: [0, 0, 0] }, { ...options, probability: 0 }, new Rng(1));
+  const m = maskTokens(
+    { ids: [CLS, 50, SEP], typeIds: [0, 0, 0] },
+    { ...options, probability: 0 },
+    new Rng(1),
+  );
   assert.equal(m.labels[1], 50);
 });
 
@@ -76,5 +89,8 @@ test('NSP pairs: half true successors, the rest from another document', () => {
   }
   // 400 fair coins: sd 10; ±50 is 5 sd.
   assert.ok(Math.abs(next - 200) < 50, `${next} true pairs`);
-  assert.throws(() => buildNspPairs([['only one doc', 'two']], new Rng(1)), /LLMK_E_DATA: next-sentence prediction needs at least 2/);
+  assert.throws(
+    () => buildNspPairs([['only one doc', 'two']], new Rng(1)),
+    /LLMK_E_DATA: next-sentence prediction needs at least 2/,
+  );
 });
