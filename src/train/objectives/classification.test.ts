@@ -132,3 +132,34 @@ test('NER alignment: the first sub-token of a word carries its label, the rest a
     [0, 1, 2, 3, 1],
   );
 });
+
+test('sentence pairs: [CLS] A [SEP] B [SEP] with segment ids, longest side truncated first', async () => {
+  const { trainTokenizer } = await import('../../tokenize/train.js');
+  const { encodeTexts } = await import('./classification.js');
+  const tok = await trainTokenizer({
+    type: 'wordpiece',
+    texts: ['one two three four five six'],
+    vocabSize: 60,
+    progress: 'quiet',
+  });
+  const [full, cut] = await encodeTexts(
+    tok,
+    [
+      { text: 'one two', pair: 'three' },
+      { text: 'one two three four five', pair: 'six' },
+    ],
+    7,
+  );
+  const id = (t: string) => tok.tokenToId(t);
+  assert.deepEqual(full.ids, [id('[CLS]'), id('one'), id('two'), id('[SEP]'), id('three'), id('[SEP]')]);
+  assert.deepEqual(full.typeIds, [0, 0, 0, 0, 1, 1]);
+  assert.deepEqual(cut.ids, [
+    id('[CLS]'),
+    id('one'),
+    id('two'),
+    id('three'),
+    id('[SEP]'),
+    id('six'),
+    id('[SEP]'),
+  ]);
+});
