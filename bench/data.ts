@@ -149,14 +149,21 @@ const keepAlive: unknown[] = [];
 
 /** Runs in the child: one measured job, result as JSON on stdout. */
 async function worker(mode: string, input: string, outDir: string): Promise<void> {
-  const { runStages, packJsonl, CleanStage, DedupStage, MaskStage } = await import('../src/data/index.js');
+  const { runStages, packJsonl, CleanStage, DedupStage, FilterStage, MaskStage } = await import(
+    '../src/data/index.js'
+  );
   const inputMB = statSync(input).size / 1e6;
   const t = performance.now();
   const result: WorkerResult = { mode, inputMB, seconds: 0, mbPerSec: 0, peakRssMB: 0, retainedHeapMB: 0 };
-  if (mode === 'copy' || mode === 'clean+dedup+mask') {
+  if (mode === 'copy' || mode === 'clean+dedup+mask' || mode === 'filter') {
     const dedup = new DedupStage();
     keepAlive.push(dedup);
-    const stages = mode === 'copy' ? [] : [new CleanStage(), dedup, new MaskStage()];
+    const stages =
+      mode === 'copy'
+        ? []
+        : mode === 'filter'
+          ? [new FilterStage()]
+          : [new CleanStage(), dedup, new MaskStage()];
     const report = await runStages(stages, {
       input,
       output: join(outDir, `${mode}.jsonl`),
@@ -172,7 +179,7 @@ async function worker(mode: string, input: string, outDir: string): Promise<void
     }));
     result.docsIn = report.docsIn;
     result.docsOut = report.docsOut;
-    if (mode !== 'copy') result.dedupIndexMB = dedup.dedup.indexBytes / 1e6;
+    if (mode === 'clean+dedup+mask') result.dedupIndexMB = dedup.dedup.indexBytes / 1e6;
   } else {
     const report = await packJsonl(input, join(outDir, 'shards'), {
       tokenizer: 'byte',
@@ -234,7 +241,9 @@ export async function runDataBench(opts: DataBenchOptions = {}): Promise<Record<
     const copy = runWorker('copy', corpus, out);
     const pipeline = runWorker('clean+dedup+mask', corpus, out);
     const pack = runWorker('pack', join(out, 'clean+dedup+mask.jsonl'), out);
-    rows.push({ sizeMB: size, planted, copy, pipeline, pack });
+    // Not part of the chain measured above: the Gopher filters alone, on the cleaned output.
+    const filter = runWorker('filter', join(out, 'clean+dedup+mask.jsonl'), out);
+    rows.push({ sizeMB: size, planted, copy, pipeline, pack, filter });
     if (!opts.keep && opts.keep !== undefined) rmSync(corpus);
     rmSync(out, { recursive: true, force: true });
   }
@@ -245,7 +254,7 @@ export async function runDataBench(opts: DataBenchOptions = {}): Promise<Record<
   console.log('|---|---|---|---|---|---|---|---|');
   for (const row of rows) {
     const copy = row.copy as WorkerResult;
-    for (const key of ['copy', 'pipeline', 'pack'] as const) {
+    for (const key of ['copy', 'pipeline', 'pack', 'filter'] as const) {
       const r = row[key] as WorkerResult;
       console.log(
         `| ${row.sizeMB} MB | ${r.mode} | ${r.mbPerSec.toFixed(1)} | ${(r.mbPerSec / copy.mbPerSec).toFixed(2)} | ${r.seconds.toFixed(1)} | ${r.peakRssMB.toFixed(0)} | ${r.retainedHeapMB.toFixed(1)} | ${r.dedupIndexMB?.toFixed(1) ?? ''} |`,

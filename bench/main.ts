@@ -3,16 +3,22 @@
  * `npm run bench -- --only data,metrics` runs a subset; `--quick` shortens the ones that support it.
  */
 import { runDataBench } from './data.js';
+import { runDecodeBench } from './decode.js';
 import { runMetricsBench } from './metrics.js';
+import { runOpsBench } from './ops.js';
 import { runTokenizeBench } from './tokenize.js';
 import { runTrackBench } from './track.js';
+import { runTrainBench } from './train.js';
 
 const quick = process.argv.includes('--quick');
 const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
 const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const want = (name: string): boolean => only === null || only.has(name);
 
+if (want('ops')) await runOpsBench({ quick });
 if (want('track')) await runTrackBench({ quick });
 if (want('metrics')) runMetricsBench();
 if (want('tokenize')) await runTokenizeBench();
 if (want('data')) await runDataBench({ keep: true });
+if (want('train')) runTrainBench({ configs: quick ? ['baby'] : undefined });
+if (want('decode')) await runDecodeBench({ quick });

@@ -7,8 +7,6 @@ export * from './io/index.js';
 export * from './models/gpt/index.js';
 export * from './nn/index.js';
 export * from './tensor/index.js';
-// Both tensor/ and data/ export the same xoshiro128** Rng; the tensor one is the public one.
-export { Rng, type RngState } from './tensor/random.js';
 export * from './tokenize/index.js';
 export * from './track/index.js';
 export * from './train/index.js';

@@ -5,9 +5,12 @@
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerBench } from './commands/bench.js';
+import { registerConvert, registerInspect } from './commands/convert.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
 import { registerEval, registerFinetune, registerPredict } from './commands/finetune.js';
+import { anyModelLoader, registerGenerate } from './commands/generate.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
@@ -19,6 +22,7 @@ export function buildProgram(): Command {
     .version(VERSION, '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  registerBench(program);
   registerMetrics(program);
   registerQuickstart(program);
   registerPretrain(program);
@@ -28,6 +32,9 @@ export function buildProgram(): Command {
   registerFinetune(program);
   registerEval(program);
   registerPredict(program);
+  registerGenerate(program, anyModelLoader);
+  registerConvert(program);
+  registerInspect(program);
   return program;
 }
 

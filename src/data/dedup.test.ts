@@ -126,4 +126,7 @@ test('word hashing: case, punctuation and spacing ignored; CJK characters are wo
   assert.equal(d.check('Hello, world! The end.'), null);
   assert.deepEqual(d.check('hello world the END'), { kind: 'exact_duplicate', of: 0 });
   assert.equal(d.check('hello world the ends'), null);
+  // Texts without words are never duplicates of each other.
+  assert.equal(d.check('!!! ???'), null);
+  assert.equal(d.check('...'), null);
 });

@@ -8,7 +8,7 @@
  * Near: MinHash (Broder 1997) over word 5-gram shingles with LSH banding (Leskovec, Rajaraman &
  * Ullman, Mining of Massive Datasets §3.4): 14 bands × 8 rows, DataTrove's defaults. Two documents
  * with Jaccard similarity s share at least one band with probability 1 - (1 - s^8)^14: 0.924 at
- * s = 0.8, 0.54 at s = 0.7, 0.0024 at s = 0.3. Candidates are not re-verified (as in DataTrove);
+ * s = 0.8, 0.56 at s = 0.7, 0.0009 at s = 0.3. Candidates are not re-verified (as in DataTrove);
  * clusters are the connected components of the candidate graph (union-find), so a document that
  * joins a chain of near-duplicates is dropped as well.
  */
@@ -227,6 +227,8 @@ export class Deduplicator {
     this.lines[id] = line;
     let hit: DuplicateHit | null = null;
     const words = (this.hasher?.words ?? this.words).hashWords(text);
+    // A text with no words at all (symbols, emoji) has nothing to compare: keep it.
+    if (words.length === 0) return null;
     if (this.options.exact) {
       let h1 = 0x2545f491;
       let h2 = 0x9e3779b9;

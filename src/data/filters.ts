@@ -97,13 +97,14 @@ export const DEFAULT_REPETITION: RepetitionOptions = {
 /** `null` when the document passes; otherwise the reason it was dropped. */
 export type FilterVerdict = string | null;
 
-interface Words {
+/** A document's tokens, split once and shared by the quality and repetition rules. */
+export interface Words {
   all: string[];
   words: string[];
   cjk: boolean;
 }
 
-function splitWords(text: string, cjkFraction: number): Words {
+export function splitWords(text: string, cjkFraction = DEFAULT_QUALITY.cjkFraction): Words {
   const all = tokenizeWords(text);
   const words = all.filter(isWord);
   let cjkCount = 0;
@@ -118,9 +119,13 @@ function count(text: string, needle: string): number {
 }
 
 /** Gopher quality rules; thresholds set to 0 (or Infinity for maxima) disable a rule. */
-export function gopherQuality(text: string, options: Partial<QualityOptions> = {}): FilterVerdict {
+export function gopherQuality(
+  text: string,
+  options: Partial<QualityOptions> = {},
+  split?: Words,
+): FilterVerdict {
   const o = { ...DEFAULT_QUALITY, ...options };
-  const { words, cjk } = splitWords(text, o.cjkFraction);
+  const { words, cjk } = split ?? splitWords(text, o.cjkFraction);
   const n = words.length;
   if (n < o.minWords) return 'gopher_short_doc';
   if (n > o.maxWords) return 'gopher_long_doc';
@@ -167,38 +172,123 @@ function duplicates(items: string[]): { elements: number; chars: number } {
   return { elements, chars };
 }
 
-function nGrams(words: string[], n: number, sep: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + n <= words.length; i++) out.push(words.slice(i, i + n).join(sep));
+/**
+ * The words of a document as integer ids with prefix sums of their lengths, so n-grams are
+ * compared by a 53-bit key built from ids and measured without building n-gram strings.
+ */
+interface WordIds {
+  ids: Int32Array;
+  /** prefix[i] = total length of words [0, i). */
+  prefix: Float64Array;
+}
+
+function wordIds(words: string[]): WordIds {
+  const map = new Map<string, number>();
+  const ids = new Int32Array(words.length);
+  const prefix = new Float64Array(words.length + 1);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i];
+    let id = map.get(w);
+    if (id === undefined) {
+      id = map.size;
+      map.set(w, id);
+    }
+    ids[i] = id;
+    prefix[i + 1] = prefix[i] + w.length;
+  }
+  return { ids, prefix };
+}
+
+/**
+ * Counts n-gram occurrences in open-addressing typed arrays, keyed by two independent 32-bit
+ * hashes of the word ids (a false match inside one document has odds near 2⁻⁶⁴ per pair): no
+ * n-gram strings, no boxed Map keys.
+ */
+class GramCounter {
+  private readonly hi: Int32Array;
+  private readonly lo: Int32Array;
+  private readonly counts: Int32Array;
+  private readonly mask: number;
+
+  constructor(entries: number) {
+    let cap = 16;
+    while (cap < entries * 2) cap *= 2;
+    this.hi = new Int32Array(cap);
+    this.lo = new Int32Array(cap);
+    this.counts = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  /** Adds one occurrence and returns the count so far (1 on first sight). */
+  add(hi: number, lo: number): number {
+    let i = (hi ^ Math.imul(lo, 0x9e3779b1)) & this.mask;
+    while (this.counts[i] !== 0 && (this.hi[i] !== hi || this.lo[i] !== lo)) i = (i + 1) & this.mask;
+    this.hi[i] = hi;
+    this.lo[i] = lo;
+    return ++this.counts[i];
+  }
+}
+
+type GramKeys = { hi: Int32Array; lo: Int32Array };
+
+/**
+ * For each n in `ns`, the two 32-bit hashes of the n-gram of word ids starting at each position.
+ * The hash of the (n+1)-gram at i extends that of the n-gram at i, so all lengths come from one
+ * pass of max(ns) steps per position.
+ */
+function nGramKeys(ids: Int32Array, ns: number[]): Map<number, GramKeys> {
+  const out = new Map<number, GramKeys>();
+  let maxN = 0;
+  for (const n of ns) {
+    const count = Math.max(0, ids.length - n + 1);
+    out.set(n, { hi: new Int32Array(count), lo: new Int32Array(count) });
+    maxN = Math.max(maxN, n);
+  }
+  const byLength: (GramKeys | undefined)[] = Array.from({ length: maxN + 1 }, (_, n) => out.get(n));
+  for (let i = 0; i < ids.length; i++) {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193;
+    const end = Math.min(ids.length, i + maxN);
+    for (let k = i; k < end; k++) {
+      h1 = Math.imul(h1 ^ ids[k], 0x01000193);
+      h2 = Math.imul(h2 + ids[k] + 1, 0x5bd1e995);
+      h2 ^= h2 >>> 15;
+      const keys = byLength[k - i + 1];
+      if (keys) {
+        keys.hi[i] = h1 ^ (h1 >>> 16);
+        keys.lo[i] = h2;
+      }
+    }
+  }
   return out;
 }
 
-/** Characters covered by the single most frequent n-gram (its length times its count). */
-function topNGramChars(grams: string[]): number {
-  const counts = new Map<string, number>();
+/** Characters of the n-gram at `i` as DataTrove measures it: words joined by the separator. */
+function gramLength(w: WordIds, i: number, n: number, sepLength: number): number {
+  return w.prefix[i + n] - w.prefix[i] + (n - 1) * sepLength;
+}
+
+/** Characters covered by the most frequent repeated n-gram (its length times its count). */
+function topNGramChars(w: WordIds, { hi, lo }: GramKeys, n: number, sepLength: number): number {
+  const counter = new GramCounter(hi.length);
   let best = 0;
-  for (const g of grams) {
-    const c = (counts.get(g) ?? 0) + 1;
-    counts.set(g, c);
-    if (c * g.length > best && c > 1) best = c * g.length;
+  for (let i = 0; i < hi.length; i++) {
+    const c = counter.add(hi[i], lo[i]);
+    if (c > 1) best = Math.max(best, c * gramLength(w, i, n, sepLength));
   }
   return best;
 }
 
 /** Characters inside repeated n-grams, skipping past a repeat so overlaps are not double-counted. */
-function dupNGramChars(grams: string[], n: number): number {
-  const seen = new Set<string>();
+function dupNGramChars(w: WordIds, { hi, lo }: GramKeys, n: number, sepLength: number): number {
+  const counter = new GramCounter(hi.length);
   let chars = 0;
   let i = 0;
-  while (i < grams.length) {
-    const g = grams[i];
-    if (seen.has(g)) {
-      chars += g.length;
+  while (i < hi.length) {
+    if (counter.add(hi[i], lo[i]) > 1) {
+      chars += gramLength(w, i, n, sepLength);
       i += n;
-    } else {
-      seen.add(g);
-      i++;
-    }
+    } else i++;
   }
   return chars;
 }
@@ -208,6 +298,7 @@ export function gopherRepetition(
   text: string,
   options: Partial<RepetitionOptions> = {},
   cjkFraction = DEFAULT_QUALITY.cjkFraction,
+  split?: Words,
 ): FilterVerdict {
   const o = { ...DEFAULT_REPETITION, ...options };
   const length = text.length;
@@ -220,15 +311,26 @@ export function gopherRepetition(
   const line = duplicates(lines);
   if (line.elements / lines.length > o.dupLineFrac) return 'dup_line_frac';
   if (line.chars / length > o.dupLineCharFrac) return 'dup_line_char_frac';
-  const { all, cjk } = splitWords(text, cjkFraction);
-  const sep = cjk ? '' : ' ';
+  const { all, cjk } = split ?? splitWords(text, cjkFraction);
+  const sepLength = cjk ? 0 : 1;
+  const w = wordIds(all);
+  const top = nGramKeys(
+    w.ids,
+    o.topNGrams.map(([n]) => n),
+  );
   for (const [n, frac] of o.topNGrams) {
-    const grams = nGrams(all, n, sep);
-    if (grams.length > 0 && topNGramChars(grams) / length > frac) return `top_${n}_gram`;
+    const k = top.get(n) as GramKeys;
+    if (k.hi.length > 0 && topNGramChars(w, k, n, sepLength) / length > frac) return `top_${n}_gram`;
   }
+  // A repeated (n+1)-gram contains a repeated n-gram, so once some n has no repeat at all, no
+  // longer n can have one: most documents stop after the first (cheapest) n.
+  let noRepeatFrom = Number.POSITIVE_INFINITY;
   for (const [n, frac] of o.dupNGrams) {
-    const grams = nGrams(all, n, sep);
-    if (grams.length > 0 && dupNGramChars(grams, n) / length > frac) return `duplicated_${n}_n_grams`;
+    if (n >= noRepeatFrom || all.length < n) continue;
+    const k = nGramKeys(w.ids, [n]).get(n) as GramKeys;
+    const chars = dupNGramChars(w, k, n, sepLength);
+    if (chars === 0) noRepeatFrom = Math.min(noRepeatFrom, n);
+    if (chars / length > frac) return `duplicated_${n}_n_grams`;
   }
   return null;
 }

@@ -9,7 +9,7 @@ import type { ProgressMode } from '../track/progress.js';
 import { DEFAULT_CLEAN } from './clean.js';
 import { ByteEncoder, CharEncoder, type TokenEncoder } from './encoders.js';
 import { fileSize } from './lines.js';
-import { JsonlWriter, tempPath } from './output.js';
+import { checkWritable, JsonlWriter, tempPath } from './output.js';
 import { type PackOptions, type PackReport, packDocs } from './pack.js';
 import { PII_TYPES } from './pii.js';
 import { ByteProgress } from './progress.js';
@@ -227,6 +227,8 @@ export async function runPipeline(
   const docStages = (pack ? config.stages.slice(0, -1) : config.stages).map((s) =>
     makeStage(s as DocStageConfig),
   );
+  // Refuse an existing shard directory before hours of work, not after.
+  if (pack) checkWritable(pack.output, force);
   const jsonl = config.output ?? tempPath(`${(pack as PackStageConfig).output}.docs.jsonl`);
   if (pack && config.output === undefined) rmSync(jsonl, { force: true });
   try {

@@ -17,6 +17,7 @@ import {
   gopherRepetition,
   type QualityOptions,
   type RepetitionOptions,
+  splitWords,
 } from './filters.js';
 import { maskPii, PII_TYPES, type PiiType } from './pii.js';
 import type { Doc, StageReport } from './types.js';
@@ -101,11 +102,13 @@ export class FilterStage extends DocStage {
   }
   protected process(doc: Doc): StageResult {
     if (doc.text.trim() === '') return 'empty';
+    // Split the text into words once for both rule sets.
+    const cjkFraction = this.quality ? this.quality.cjkFraction : DEFAULT_QUALITY.cjkFraction;
+    const split = splitWords(doc.text, cjkFraction);
     const verdict =
-      (this.quality ? gopherQuality(doc.text, this.quality) : null) ??
-      (this.repetition
-        ? gopherRepetition(doc.text, this.repetition, this.quality ? this.quality.cjkFraction : undefined)
-        : null);
+      (this.quality ? gopherQuality(doc.text, this.quality, split) : null) ??
+      (this.repetition ? gopherRepetition(doc.text, this.repetition, cjkFraction, split) : null);
+
     return verdict ?? doc;
   }
 }

@@ -91,3 +91,15 @@ test('llmk generate rejects bad flag values with LlmkErrors', async () => {
   await assert.rejects(run(['--prompt', 'ab', '--max-tokens', '2.5']), argError);
   await assert.rejects(run(['--prompt', '']), argError);
 });
+
+test('runGenerate says when the context is full', async () => {
+  const { err, io } = capture();
+  const prompt = 'abcdefghijklmnopqrstuvwxyz abc'; // 30 tokens of a 32-token context
+  const summary = await runGenerate(model, codec, { prompt, temperature: 0, maxTokens: 10 }, io);
+  assert.equal(summary.tokens.length, 3);
+  assert.equal(summary.finishReason, 'context');
+  assert.match(
+    err.join(''),
+    /finished: context \(the model's context of 32 tokens is full; shorten the prompt for more\)\n$/,
+  );
+});

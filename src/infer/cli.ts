@@ -98,7 +98,11 @@ export async function runGenerate<C extends { dispose(): void }>(
     io.stderr.write(
       `\n${tokens.length} tokens in ${(summary.totalMs / 1000).toFixed(2)} s ` +
         `(${summary.tokensPerSecond.toFixed(1)} tok/s after the first; first token ${summary.firstTokenMs.toFixed(0)} ms; ` +
-        `prompt ${ids.length} tokens); finished: ${finishReason}\n`,
+        `prompt ${ids.length} tokens); finished: ${finishReason}` +
+        (finishReason === 'context'
+          ? ` (the model's context of ${model.config.nCtx} tokens is full; shorten the prompt for more)`
+          : '') +
+        '\n',
     );
   }
   return summary;

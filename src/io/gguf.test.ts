@@ -45,9 +45,9 @@ function scalar(size: number, write: (b: Buffer) => void): Buffer {
   return b;
 }
 
-/** Every metadata type once, plus an F32 (2x3) and an F16 (4) tensor. */
+/** Every metadata type once, plus an F32 (2x3), an F16 (4) and a BF16 (2) tensor. */
 function sampleGguf(): Buffer {
-  const w = new Writer().u32(0x46554747).u32(3).u64(2).u64(14);
+  const w = new Writer().u32(0x46554747).u32(3).u64(3).u64(14);
   w.str('u8')
     .u32(0)
     .raw(scalar(1, (b) => b.writeUInt8(200)));
@@ -95,16 +95,20 @@ function sampleGguf(): Buffer {
     );
   w.str('w').u32(2).u64(3).u64(2).u32(0).u64(0);
   w.str('h').u32(1).u64(4).u32(1).u64(32);
+  w.str('b').u32(1).u64(2).u32(30).u64(64);
   const pad = (32 - (w.length % 32)) % 32;
   w.raw(Buffer.alloc(pad));
   const f32 = Buffer.alloc(32);
   for (const [i, v] of [1, -2, 3.5, 0, 1e-3, -7].entries()) f32.writeFloatLE(v, 4 * i);
-  const f16 = Buffer.alloc(8);
+  const f16 = Buffer.alloc(32);
   for (const [i, v] of [0x3c00, 0xc000, 0x3555, 0x0001].entries()) f16.writeUInt16LE(v, 2 * i);
-  return Buffer.concat([w.buffer(), f32, f16]);
+  const bf16 = Buffer.alloc(4);
+  bf16.writeUInt16LE(0x3f80, 0); // 1.0
+  bf16.writeUInt16LE(0xc040, 2); // -3.0
+  return Buffer.concat([w.buffer(), f32, f16, bf16]);
 }
 
-test('readGguf decodes every metadata type and tensor infos; F32/F16 data exact', () => {
+test('readGguf decodes every metadata type and tensor infos; F32/F16/BF16 data exact', () => {
   const path = join(dir, 'sample.gguf');
   writeFileSync(path, sampleGguf());
   const g = readGguf(path);
@@ -140,11 +144,13 @@ test('readGguf decodes every metadata type and tensor infos; F32/F16 data exact'
     [
       ['w', [3, 2], 0, 0, 24],
       ['h', [4], 1, 32, 8],
+      ['b', [2], 30, 64, 4],
     ],
   );
   // float32 round trip is exact for these values; f16 0x3555 = 0.333251953125 exactly.
   assert.deepEqual(Array.from(readGgufTensor(g, g.tensors[0])), [1, -2, 3.5, 0, Math.fround(1e-3), -7]);
   assert.deepEqual(Array.from(readGgufTensor(g, g.tensors[1])), [1, -2, 0.333251953125, 2 ** -24]);
+  assert.deepEqual(Array.from(readGgufTensor(g, g.tensors[2])), [1, -3]);
   assert.equal(f16ToF32(0x7c00), Number.POSITIVE_INFINITY);
   assert.ok(Number.isNaN(f16ToF32(0x7e00)));
 });
@@ -158,7 +164,7 @@ test('readGguf: truncated file, lying counts, bad magic and missing file are typ
       'cut-data.gguf',
       full.subarray(0, full.length - 4),
       'LLMK_E_FORMAT',
-      /cut-data\.gguf: truncated GGUF: tensor 'h'/,
+      /cut-data\.gguf: truncated GGUF: tensor 'b'/,
     ],
     [
       'magic.gguf',

@@ -8,6 +8,7 @@
  * claims more than the file holds raises LLMK_E_FORMAT naming the file and the field.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { LlmkError } from '../errors.js';
 
 /** GGUF metadata value types (gguf.md, `gguf_metadata_value_type`). */
@@ -323,14 +324,39 @@ export function f16ToF32(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
-/** Reads one tensor's data as float32 (F32, F16 and BF16 are decoded; others raise LLMK_E_UNSUPPORTED). */
+let f16Cache: Float32Array | undefined;
+
+/** All 65536 half-precision values as float32 (256 KB, built once). */
+function f16Table(): Float32Array {
+  if (!f16Cache) {
+    f16Cache = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) f16Cache[h] = f16ToF32(h);
+  }
+  return f16Cache;
+}
+
+/**
+ * Reads one tensor's data as float32: F32, F16 and BF16 are decoded, Q8_0 is dequantized (blocks of
+ * 32: an f16 scale d then 32 int8 q, x = d·q; ggml-quants.c `dequantize_row_q8_0`); other types raise
+ * LLMK_E_UNSUPPORTED.
+ */
 export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Array {
   const typeName = GGML_TYPES[info.type]?.name ?? `type ${info.type}`;
-  if (typeName !== 'F32' && typeName !== 'F16' && typeName !== 'BF16') {
+  if (typeName !== 'F32' && typeName !== 'F16' && typeName !== 'BF16' && typeName !== 'Q8_0') {
     throw new LlmkError(
       'LLMK_E_UNSUPPORTED',
-      `${file.path}: tensor '${info.name}' is ${typeName}; only F32, F16 and BF16 are decoded`,
+      `${file.path}: tensor '${info.name}' is ${typeName}; only F32, F16, BF16 and Q8_0 are decoded`,
       'dequantize the model with llama.cpp first',
+    );
+  }
+  if (endianness() !== 'LE') {
+    throw new LlmkError('LLMK_E_UNSUPPORTED', 'GGUF tensor data is read on little-endian hosts only');
+  }
+  if (typeName === 'Q8_0' && (info.shape[0] ?? 0) % 32 !== 0) {
+    throw new LlmkError(
+      'LLMK_E_FORMAT',
+      `${file.path}: Q8_0 tensor '${info.name}' has rows of ${info.shape[0]}, not a multiple of 32`,
+      'the file is corrupt',
     );
   }
   const n = info.shape.reduce((a, b) => a * b, 1);
@@ -347,18 +373,29 @@ export function readGgufTensor(file: GgufFile, info: GgufTensorInfo): Float32Arr
   } finally {
     closeSync(fd);
   }
-  const out = new Float32Array(n);
-  if (typeName === 'F32') for (let i = 0; i < n; i++) out[i] = buf.readFloatLE(4 * i);
-  else if (typeName === 'F16') for (let i = 0; i < n; i++) out[i] = f16ToF32(buf.readUInt16LE(2 * i));
-  else {
-    const u32 = new Uint32Array(1);
-    const f32 = new Float32Array(u32.buffer);
-    for (let i = 0; i < n; i++) {
-      u32[0] = buf.readUInt16LE(2 * i) << 16;
-      out[i] = f32[0];
+  // GGUF is little-endian like every host Node runs on in practice; read through typed views
+  // (Buffer.alloc of this size is not pooled, so byteOffset is 0 and aligned).
+  if (typeName === 'F32') return new Float32Array(buf.buffer, buf.byteOffset, n).slice();
+  if (typeName === 'Q8_0') {
+    const out = new Float32Array(n);
+    const table = f16Table();
+    for (let b = 0; b < n / 32; b++) {
+      const d = table[buf.readUInt16LE(34 * b)];
+      for (let j = 0; j < 32; j++) out[32 * b + j] = d * buf.readInt8(34 * b + 2 + j);
     }
+    return out;
   }
-  return out;
+  const halves = new Uint16Array(buf.buffer, buf.byteOffset, n);
+  if (typeName === 'F16') {
+    const table = f16Table();
+    const out = new Float32Array(n);
+    for (let i = 0; i < n; i++) out[i] = table[halves[i]];
+    return out;
+  }
+  // BF16 is the top half of an f32.
+  const bits = new Uint32Array(n);
+  for (let i = 0; i < n; i++) bits[i] = halves[i] << 16;
+  return new Float32Array(bits.buffer);
 }
 
 /** Typed accessors for metadata: a missing or mistyped key raises LLMK_E_FORMAT naming it. */

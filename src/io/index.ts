@@ -1,10 +1,7 @@
 /** File formats: GGUF, safetensors files and Hugging Face (sharded) model directories. */
 
 export {
-  gptFromHfConfig,
   gptToHfConfig,
-  type LoadedCheckpoint,
-  loadCheckpoint,
   readModelWeights,
   saveCheckpoint,
   saveModelFiles,

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -24,6 +24,16 @@ test('GPT-2 from encoder.json + vocab.bpe: known ids, byte-exact decode, same id
   const a = await gpt2.encode(text);
   assert.deepEqual(a.ids, (await fromGguf.encode(text)).ids);
   assert.equal(await gpt2.decode(a.ids), text);
+});
+
+test('GPT-2 round-trips the CS336 tokenizer-test inputs byte for byte', async () => {
+  for (const name of ['address.txt', 'german.txt', 'tinystories_sample.txt', 'corpus.en']) {
+    const text = readFileSync(`${V}/cs336-bpe-train/${name}`, 'utf8');
+    const enc = await gpt2.encode(text, undefined, { addSpecialTokens: false });
+    assert.equal(await gpt2.decode(enc.ids), text, name);
+    // Offsets never go backwards (tokens of one multi-byte character share its span).
+    for (let i = 1; i < enc.offsets.length; i++) assert.ok(enc.offsets[i][0] >= enc.offsets[i - 1][0], name);
+  }
 });
 
 test('BERT template: [CLS] A [SEP] B [SEP] with type ids, offsets and word ids for label alignment', async () => {

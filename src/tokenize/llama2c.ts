@@ -217,7 +217,7 @@ export class Llama2cTokenizer implements Tokenizer {
     return undefined;
   }
 
-  /** Serialises back to the tokenizer.bin layout (as a latin1 string of its bytes). */
+  /** Serialises back to the tokenizer.bin layout (byte-identical to the file it was read from). */
   toBinary(): Uint8Array {
     const parts: Buffer[] = [];
     const head = Buffer.alloc(4);

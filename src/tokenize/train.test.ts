@@ -56,6 +56,10 @@ test('Unigram via Hugging Face: at most vocabSize pieces, <unk> present, decodes
   assert.equal(tok.tokenToId('<unk>'), 0);
   const text = 'First Citizen: Before we proceed any further, hear me speak.';
   assert.equal(await tok.decode((await tok.encode(text)).ids), text);
+  await assert.rejects(
+    trainTokenizer({ type: 'unigram', texts: ['a b'], vocabSize: 32000 }),
+    /LLMK_E_UNSUPPORTED: a Unigram vocabulary of 32000/,
+  );
 });
 
 test('char tokenizer: nanoGPT vocabulary (65 chars for shakespeare), saved tokenizer.json encodes the same in HF', async () => {

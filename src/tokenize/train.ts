@@ -10,6 +10,8 @@
  *   differ from Hugging Face's.
  * - `unigram`: Hugging Face's UnigramTrainer with its defaults (target 8000 pieces), then the pieces
  *   beyond `vocabSize` with the lowest log-probabilities are dropped (single characters are kept).
+ *   `<unk>` is added first when the special tokens lack it. Larger vocabularies raise
+ *   LLMK_E_UNSUPPORTED (the binding cannot set the trainer's size).
  * - `char`: one token per distinct character (CharTokenizer).
  */
 import {
@@ -51,7 +53,11 @@ export interface TrainOptions {
 
 const CHUNK = 16 << 20;
 
-/** Yields documents: whole small files, or ~16 MB chunks cut at line ends for large ones. */
+/**
+ * Yields documents: whole files up to 16 MB, larger ones in ~16 MB chunks cut after a newline. A cut
+ * can change how a whitespace run ending exactly there is pre-tokenized (one run of newlines instead
+ * of two pieces), so files over 16 MB may count a handful of newline pieces differently.
+ */
 async function* textsOf(options: TrainOptions): AsyncGenerator<string> {
   for (const file of options.files ?? []) {
     if (!existsSync(file)) throw new LlmkError('LLMK_E_NOT_FOUND', `training file ${file} does not exist`);
@@ -195,9 +201,19 @@ async function trainWordPiece(options: TrainOptions, mode: ProgressMode): Promis
   return tok;
 }
 
+/** vocab_size of Hugging Face's default UnigramTrainer, the only one the npm binding can run. */
+const UNIGRAM_DEFAULT_SIZE = 8000;
+
 async function trainUnigram(options: TrainOptions, mode: ProgressMode): Promise<Tokenizer> {
   const specials = options.specialTokens ?? ['<unk>'];
   const all = specials.includes('<unk>') ? specials : ['<unk>', ...specials];
+  if (options.vocabSize > UNIGRAM_DEFAULT_SIZE + all.length) {
+    throw new LlmkError(
+      'LLMK_E_UNSUPPORTED',
+      `a Unigram vocabulary of ${options.vocabSize} is beyond what the tokenizers binding can train (${UNIGRAM_DEFAULT_SIZE} pieces + special tokens)`,
+      'the npm binding only runs its default UnigramTrainer; use --type bpe or wordpiece for larger vocabularies',
+    );
+  }
   const dir = mkdtempSync(join(tmpdir(), 'llmk-unigram-'));
   const progress = new Progress({ label: 'unigram', unit: 'MB', mode });
   try {

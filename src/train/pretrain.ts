@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { TokenWindowSampler } from '../data/sampler.js';
 import { MemoryTokens, openShard } from '../data/shards.js';
 import { LlmkError } from '../errors.js';
-import { loadCheckpoint } from '../io/checkpoint.js';
+import { loadCheckpoint } from '../io/pretrained.js';
 import { gptConfig } from '../models/gpt/config.js';
 import { GPT } from '../models/gpt/model.js';
 import type { Engine } from '../tensor/engine.js';

@@ -96,3 +96,22 @@ test('schedules: warmup then cosine to minLr', () => {
   assert.equal(learningRate(50, { ...o, kind: 'constant' }), 1);
   assert.ok(Math.abs(learningRate(60, { ...o, kind: 'linear' }) - 0.55) < 1e-12);
 });
+
+test('determinism: the same seed and thread count give bit-identical parameters (default backend)', async () => {
+  const data = { train: new TokenWindowSampler(corpus(2000)) };
+  const runOnce = async (): Promise<Float32Array> => {
+    const engine = createEngine();
+    const trainer = new Trainer(engine, new CausalLMObjective(build(engine), data, batch), {
+      ...options,
+      steps: 5,
+    });
+    await trainer.run();
+    return trainer.params.values.slice();
+  };
+  const a = await runOnce();
+  const b = await runOnce();
+  assert.ok(
+    a.every((x, i) => Object.is(x, b[i])),
+    'two runs differ',
+  );
+});

@@ -70,7 +70,8 @@ test('llmk data import → run (clean, dedup, mask, pack) with a JSON report; --
   // A second run refuses to overwrite; --force allows it.
   const again = llmk('run', '--config', config);
   assert.equal(again.status, 2);
-  assert.match(again.stderr, /LLMK_E_EXISTS: .*clean\.jsonl already exists; pass --force/);
+  // The shard directory is checked before any work starts.
+  assert.match(again.stderr, /LLMK_E_EXISTS: .*shards already exists; pass --force/);
   assert.equal(llmk('run', '--config', config, '--force').status, 0);
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -49,6 +49,11 @@ test('llmk tokenizer train/encode/decode: round trip, no overwrite without --for
     [0, 1],
     [1, 2],
   ]);
+
+  const lines = join(dir, 'lines.txt');
+  writeFileSync(lines, 'the cat\n\nthe cat<|endoftext|>\n');
+  const perLine = llmk('tokenizer', 'encode', '--tokenizer', out, '--input', lines);
+  assert.deepEqual(perLine.stdout.split('\n'), [ids.slice(0, -1).join(' '), '', ids.join(' '), '']);
 
   const missing = llmk('tokenizer', 'encode', '--tokenizer', join(dir, 'nope.json'), 'x');
   assert.equal(missing.status, 2);

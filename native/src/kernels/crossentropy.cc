@@ -4,6 +4,7 @@
 
 #include "kernels/softmax.h"
 #include "kernels/threadpool.h"
+#include "kernels/vecmath.h"
 
 namespace llmk {
 
@@ -40,7 +41,13 @@ void crossentropyBackward(float* dlogits, const float* logits, const float* lse,
       const float* x = logits + r * V;
       float* d = dlogits + r * V;
       const float g = dlosses[r], l = lse[r], u = smoothing / static_cast<float>(V);
-      for (int64_t v = 0; v < V; v++) d[v] += g * (std::exp(x[v] - l) - u);
+      float e[256];
+      for (int64_t v0 = 0; v0 < V; v0 += 256) {
+        const int64_t len = V - v0 < 256 ? V - v0 : 256;
+        expShifted(e, x + v0, l, len);
+#pragma omp simd
+        for (int64_t v = 0; v < len; v++) d[v0 + v] += g * (e[v] - u);
+      }
       d[t] -= g * (1.0f - smoothing);
     }
   });

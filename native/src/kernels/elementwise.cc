@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/threadpool.h"
+#include "kernels/vecmath.h"
 
 namespace llmk {
 namespace {
@@ -98,6 +99,52 @@ void mapUnaryBackward(float* dx, const float* x, const float* y, const float* dy
   });
 }
 
+// GELU (tanh form) with the vectorised tanh: the MLP activation of GPT-2, on every training step.
+void geluTanhForward(float* out, const float* x, int64_t n) {
+  parallelFor(n, kGrain, [&](int64_t i0, int64_t i1) {
+    int64_t i = i0;
+#ifdef LLMK_VEC_AVX2
+    const __m256 k0 = _mm256_set1_ps(kSqrt2OverPi), c = _mm256_set1_ps(kGeluC), half = _mm256_set1_ps(0.5f),
+                 one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= i1; i += 8) {
+      const __m256 v = _mm256_loadu_ps(x + i);
+      const __m256 u = _mm256_mul_ps(k0, _mm256_fmadd_ps(_mm256_mul_ps(c, v), _mm256_mul_ps(v, v), v));
+      _mm256_storeu_ps(out + i, _mm256_mul_ps(_mm256_mul_ps(half, v), _mm256_add_ps(one, tanh256(u))));
+    }
+#endif
+    for (; i < i1; i++) out[i] = 0.5f * x[i] * (1.0f + std::tanh(kSqrt2OverPi * (x[i] + kGeluC * x[i] * x[i] * x[i])));
+  });
+}
+
+// d/dx 0.5x(1+tanh u) = 0.5(1+tanh u) + 0.5x·(1 − tanh²u)·u',  u = √(2/π)(x + 0.044715x³)
+void geluTanhBackward(float* dx, const float* x, const float* dy, int64_t n) {
+  parallelFor(n, kGrain, [&](int64_t i0, int64_t i1) {
+    int64_t i = i0;
+#ifdef LLMK_VEC_AVX2
+    const __m256 k0 = _mm256_set1_ps(kSqrt2OverPi), c = _mm256_set1_ps(kGeluC), c3 = _mm256_set1_ps(3.0f * kGeluC),
+                 half = _mm256_set1_ps(0.5f), one = _mm256_set1_ps(1.0f);
+    for (; i + 8 <= i1; i += 8) {
+      const __m256 v = _mm256_loadu_ps(x + i);
+      const __m256 v2 = _mm256_mul_ps(v, v);
+      const __m256 u = _mm256_mul_ps(k0, _mm256_fmadd_ps(_mm256_mul_ps(c, v), v2, v));
+      const __m256 t = tanh256(u);
+      const __m256 du = _mm256_mul_ps(k0, _mm256_fmadd_ps(c3, v2, one));
+      const __m256 sech2 = _mm256_fnmadd_ps(t, t, one);
+      const __m256 grad = _mm256_fmadd_ps(_mm256_mul_ps(half, v), _mm256_mul_ps(sech2, du),
+                                          _mm256_mul_ps(half, _mm256_add_ps(one, t)));
+      _mm256_storeu_ps(dx + i, _mm256_fmadd_ps(_mm256_loadu_ps(dy + i), grad, _mm256_loadu_ps(dx + i)));
+    }
+#endif
+    for (; i < i1; i++) {
+      const float v = x[i];
+      const float u = kSqrt2OverPi * (v + kGeluC * v * v * v);
+      const float t = std::tanh(u);
+      const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluC * v * v);
+      dx[i] += dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du);
+    }
+  });
+}
+
 }  // namespace
 
 void binaryForward(int op, float* out, const float* a, const int64_t* aStrides, const float* b,
@@ -134,10 +181,7 @@ void unaryForward(int op, float* out, const float* x, int64_t n, float alpha) {
     case kTanh: return mapUnary(out, x, n, [](float v) { return std::tanh(v); });
     case kSigmoid: return mapUnary(out, x, n, sigmoidf);
     case kRelu: return mapUnary(out, x, n, [](float v) { return v > 0.0f || std::isnan(v) ? v : 0.0f; });  // Math.max(x, 0)
-    case kGeluTanh:
-      return mapUnary(out, x, n, [](float v) {
-        return 0.5f * v * (1.0f + std::tanh(kSqrt2OverPi * (v + kGeluC * v * v * v)));
-      });
+    case kGeluTanh: return geluTanhForward(out, x, n);
     case kGeluErf: return mapUnary(out, x, n, [](float v) { return 0.5f * v * (1.0f + std::erf(v * kInvSqrt2)); });
     case kSilu: return mapUnary(out, x, n, [](float v) { return v * sigmoidf(v); });
     case kAbs: return mapUnary(out, x, n, [](float v) { return std::fabs(v); });
@@ -159,14 +203,7 @@ void unaryBackward(int op, float* dx, const float* x, const float* y, const floa
     case kTanh: return mapUnaryBackward(dx, x, y, dy, n, [](float, float yv) { return 1.0f - yv * yv; });
     case kSigmoid: return mapUnaryBackward(dx, x, y, dy, n, [](float, float yv) { return yv * (1.0f - yv); });
     case kRelu: return mapUnaryBackward(dx, x, y, dy, n, [](float xv, float) { return xv > 0.0f ? 1.0f : 0.0f; });
-    case kGeluTanh:
-      // d/dx 0.5x(1+tanh u) = 0.5(1+tanh u) + 0.5x·sech²u·u',  u = √(2/π)(x + 0.044715x³)
-      return mapUnaryBackward(dx, x, y, dy, n, [](float v, float) {
-        const float u = kSqrt2OverPi * (v + kGeluC * v * v * v);
-        const float t = std::tanh(u);
-        const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluC * v * v);
-        return 0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * du;
-      });
+    case kGeluTanh: return geluTanhBackward(dx, x, dy, n);
     case kGeluErf:
       // Φ(x) + x·φ(x)
       return mapUnaryBackward(dx, x, y, dy, n, [](float v, float) {

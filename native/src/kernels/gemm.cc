@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "kernels/threadpool.h"
 
@@ -272,24 +273,30 @@ void gemvRange(bool transB, int64_t K, float alpha, const float* x, int64_t incx
     }
     return;
   }
-  // op(B)[k][j] = B[k·ldb + j]: accumulate rows of B into a 64-wide strip of y.
-  constexpr int64_t W = 64;
-  alignas(64) float acc[W];
-  for (int64_t jb = j0; jb < j1; jb += W) {
-    const int64_t w = std::min(W, j1 - jb);
-    std::memset(acc, 0, sizeof(acc));
-    for (int64_t k = 0; k < K; k++) {
-      const float xv = x[k * incx];
-      const float* row = B + k * ldb + jb;
-      if (w == W) {
+  // op(B)[k][j] = B[k·ldb + j]: y[j0:j1] += x[k]·B[k, j0:j1], four rows of B per pass so each pass
+  // streams four contiguous rows (the accumulator strip stays in L1; B is read exactly once).
+  thread_local std::vector<float> strip;
+  const int64_t w = j1 - j0;
+  if (static_cast<int64_t>(strip.size()) < w) strip.resize(w);
+  float* acc = strip.data();
+  std::memset(acc, 0, sizeof(float) * w);
+  int64_t k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const float x0 = x[k * incx], x1 = x[(k + 1) * incx], x2 = x[(k + 2) * incx], x3 = x[(k + 3) * incx];
+    const float* r0 = B + k * ldb + j0;
+    const float* r1 = r0 + ldb;
+    const float* r2 = r1 + ldb;
+    const float* r3 = r2 + ldb;
 #pragma omp simd
-        for (int64_t j = 0; j < W; j++) acc[j] += xv * row[j];
-      } else {
-        for (int64_t j = 0; j < w; j++) acc[j] += xv * row[j];
-      }
-    }
-    for (int64_t j = 0; j < w; j++) store(jb + j, acc[j]);
+    for (int64_t j = 0; j < w; j++) acc[j] += x0 * r0[j] + x1 * r1[j] + x2 * r2[j] + x3 * r3[j];
   }
+  for (; k < K; k++) {
+    const float x0 = x[k * incx];
+    const float* r0 = B + k * ldb + j0;
+#pragma omp simd
+    for (int64_t j = 0; j < w; j++) acc[j] += x0 * r0[j];
+  }
+  for (int64_t j = 0; j < w; j++) store(j0 + j, acc[j]);
 }
 
 // Scales C by beta (beta 0 writes zeros): the whole GEMM when K = 0 or alpha = 0.

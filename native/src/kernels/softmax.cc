@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/threadpool.h"
+#include "kernels/vecmath.h"
 
 namespace llmk {
 namespace {
@@ -19,8 +20,10 @@ float rowMax(const float* x, int64_t n) {
 float rowLogSumExp(const float* x, int64_t n) {
   const float m = rowMax(x, n);
   if (m == -INFINITY) return -INFINITY;
+  // exp values go to a small stack scratch block by block; only their sum is needed.
+  float scratch[256];
   double s = 0;
-  for (int64_t i = 0; i < n; i++) s += std::exp(x[i] - m);
+  for (int64_t i = 0; i < n; i += 256) s += expShifted(scratch, x + i, m, n - i < 256 ? n - i : 256);
   return m + static_cast<float>(std::log(s));
 }
 
@@ -30,12 +33,7 @@ void softmaxForward(float* out, const float* x, int64_t rows, int64_t cols) {
       const float* xr = x + r * cols;
       float* o = out + r * cols;
       const float m = rowMax(xr, cols);
-      double s = 0;
-      for (int64_t i = 0; i < cols; i++) {
-        const float e = std::exp(xr[i] - m);
-        o[i] = e;
-        s += e;
-      }
+      const double s = expShifted(o, xr, m, cols);
       const float inv = static_cast<float>(1.0 / s);
 #pragma omp simd
       for (int64_t i = 0; i < cols; i++) o[i] *= inv;
@@ -81,7 +79,12 @@ void logSoftmaxBackward(float* dx, const float* y, const float* dy, int64_t rows
 #pragma omp simd reduction(+ : s)
       for (int64_t i = 0; i < cols; i++) s += g[i];
       const float fs = static_cast<float>(s);
-      for (int64_t i = 0; i < cols; i++) d[i] += g[i] - std::exp(yr[i]) * fs;
+      float e[256];
+      for (int64_t i0 = 0; i0 < cols; i0 += 256) {
+        const int64_t len = cols - i0 < 256 ? cols - i0 : 256;
+        expShifted(e, yr + i0, 0.0f, len);
+        for (int64_t i = 0; i < len; i++) d[i0 + i] += g[i0 + i] - e[i] * fs;
+      }
     }
   });
 }

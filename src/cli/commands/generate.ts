@@ -1,12 +1,19 @@
 /**
- * `llmk generate --model DIR --prompt TEXT [sampling flags]`: streams the continuation to stdout;
- * timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts); the model directory is
- * read by the loader the program passes in (the checkpoint reader).
+ * `llmk generate --model PATH [--tokenizer PATH] [--prompt TEXT] [sampling flags]`: streams the
+ * continuation to stdout; timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts).
+ * The model is read by the loader the program passes in; `anyModelLoader` reads every format
+ * `loadAnyModel` knows (HF directory, llama2.c .bin, GGUF). Without --prompt, generation starts
+ * from BOS.
  */
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
-import { type GenerateIo, runGenerate } from '../../infer/cli.js';
+import { type GenerateIo, runGenerate, tokenizerCodec } from '../../infer/cli.js';
 import type { CausalLM, TextCodec } from '../../infer/generate.js';
+import { llama2cCodec } from '../../infer/llama2c-codec.js';
+import { loadAnyModel, stopTokenIds } from '../../io/load-any.js';
+import type { KVCache } from '../../models/gpt/model.js';
+import { createEngine } from '../../tensor/create.js';
+import { Llama2cTokenizer } from '../../tokenize/llama2c.js';
 
 /** A loaded model directory: the model, its tokenizer as a codec, and its special ids. */
 export interface LoadedGenerator<C extends { dispose(): void }> {
@@ -16,7 +23,29 @@ export interface LoadedGenerator<C extends { dispose(): void }> {
   bosTokenId?: number;
 }
 
-export type GenerateModelLoader<C extends { dispose(): void }> = (dir: string) => Promise<LoadedGenerator<C>>;
+export type GenerateModelLoader<C extends { dispose(): void }> = (
+  path: string,
+  options: { tokenizer?: string },
+) => Promise<LoadedGenerator<C>>;
+
+/** Loads any supported model format with its tokenizer (llama2.c vocabularies print as llama2.c `run` does). */
+export const anyModelLoader: GenerateModelLoader<KVCache> = async (path, options) => {
+  const loaded = loadAnyModel(createEngine(), path, options);
+  const tok = loaded.tokenizer;
+  if (!tok) {
+    throw new LlmkError(
+      'LLMK_E_NOT_FOUND',
+      `${path} comes with no tokenizer`,
+      'pass --tokenizer PATH (llama2.c checkpoints need their tokenizer.bin)',
+    );
+  }
+  return {
+    model: loaded.model,
+    codec: tok instanceof Llama2cTokenizer ? llama2cCodec(tok) : tokenizerCodec(tok),
+    eosTokenId: stopTokenIds(loaded),
+    bosTokenId: loaded.bosTokenId,
+  };
+};
 
 function numberFlag(name: string): (value: string) => number {
   return (value) => {
@@ -45,6 +74,7 @@ function intFlag(name: string): (value: string) => number {
 
 interface GenerateFlags {
   model: string;
+  tokenizer?: string;
   prompt: string;
   temperature: number;
   topK: number;
@@ -65,9 +95,15 @@ export function registerGenerate<C extends { dispose(): void }>(
 ): void {
   program
     .command('generate')
-    .description('Generate text from a model directory, streaming it to stdout (stats on stderr).')
-    .requiredOption('-m, --model <dir>', 'model directory (config.json, model.safetensors, tokenizer.json)')
-    .requiredOption('-p, --prompt <text>', 'the text to continue')
+    .description(
+      'Generate text from a model (HF directory, llama2.c .bin or GGUF), streaming it to stdout (stats on stderr).',
+    )
+    .requiredOption('-m, --model <path>', 'HF model directory, llama2.c checkpoint or GGUF file')
+    .option(
+      '--tokenizer <path>',
+      'tokenizer file (tokenizer.json, llama2.c tokenizer.bin, GGUF); default: the model’s own',
+    )
+    .option('-p, --prompt <text>', 'the text to continue; default: start from BOS', '')
     .option('-t, --temperature <t>', 'softmax temperature; 0 = greedy', numberFlag('temperature'), 1)
     .option('--top-k <k>', 'keep the k most likely tokens; 0 = all', intFlag('top-k'), 0)
     .option('--top-p <p>', 'nucleus sampling mass in (0, 1]; 1 = all', numberFlag('top-p'), 1)
@@ -84,7 +120,7 @@ export function registerGenerate<C extends { dispose(): void }>(
     .option('--echo', 'print the prompt before the continuation')
     .option('-q, --quiet', 'no stats line on stderr')
     .action(async (flags: GenerateFlags) => {
-      const loaded = await load(flags.model);
+      const loaded = await load(flags.model, { tokenizer: flags.tokenizer });
       await runGenerate(
         loaded.model,
         loaded.codec,

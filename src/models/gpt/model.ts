@@ -13,7 +13,7 @@ import type { Engine } from '../../tensor/engine.js';
 import { add, gelu, mul, silu } from '../../tensor/ops/elementwise.js';
 import { attention, crossEntropy, dropout, rope, ropeTables } from '../../tensor/ops/fused.js';
 import { linear } from '../../tensor/ops/matmul.js';
-import { concat, contiguous, reshape, split, transpose } from '../../tensor/ops/shape.js';
+import { concat, contiguous, permute, reshape, slice, split, transpose } from '../../tensor/ops/shape.js';
 import type { Rng } from '../../tensor/random.js';
 import { shapeString, type Tensor } from '../../tensor/tensor.js';
 import type { GPTConfig } from './config.js';
@@ -105,11 +105,20 @@ class CausalSelfAttention extends Module {
     const [B, T, C] = x.shape;
     const { nHead: NH, nKvHead: NKV } = this.cfg;
     const HS = C / NH;
-    const qkv = this.c_attn.forward(x); // (B, T, C + 2·NKV·HS)
-    const [qf, kf, vf] = split(qkv, [C, NKV * HS, NKV * HS], -1);
-    let q = transpose(reshape(qf, [B, T, NH, HS]), 1, 2); // (B, NH, T, HS)
-    let k = transpose(reshape(kf, [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
-    let v = transpose(reshape(vf, [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
+    const qkv = this.c_attn.forward(x); // (B, T, (NH + 2·NKV)·HS)
+    // One copy puts every head's q, k, v in (·, B, heads, T, HS) order; q, k, v are dense slices of it.
+    let q: Tensor;
+    let k: Tensor;
+    let v: Tensor;
+    if (NKV === NH) {
+      const heads = contiguous(permute(reshape(qkv, [B, T, 3, NH, HS]), [2, 0, 3, 1, 4])); // (3, B, NH, T, HS)
+      [q, k, v] = [0, 1, 2].map((i) => reshape(slice(heads, 0, i, i + 1), [B, NH, T, HS]));
+    } else {
+      const [qf, kf, vf] = split(qkv, [C, NKV * HS, NKV * HS], -1);
+      q = transpose(reshape(qf, [B, T, NH, HS]), 1, 2); // (B, NH, T, HS)
+      k = transpose(reshape(kf, [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
+      v = transpose(reshape(vf, [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
+    }
     if (rot) {
       q = rope(q, rot.cos, rot.sin);
       k = rope(k, rot.cos, rot.sin);

@@ -34,13 +34,30 @@ export function addStrided(
   }
 }
 
-/** grad += g for a contiguous `grad` and a g of the same shape in any layout. */
-export function accumulateInto(grad: Tensor, g: Tensor): void {
-  if (g.isContiguous()) {
-    grad.engine.backend.accumulate(floats(grad), floats(g), g.size, 1);
-  } else {
-    addStrided(grad.buffer as FloatArray, grad.offset, grad.strides, g);
+/** True when a (shape, strides) view covers one dense block (size-1 dims are free). */
+export function isDense(shape: readonly number[], strides: readonly number[]): boolean {
+  let s = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d] !== 1 && strides[d] !== s) return false;
+    s *= shape[d];
   }
+  return true;
+}
+
+/**
+ * grad += g for a contiguous `grad` and a g of the same shape in any layout. A strided g is first
+ * made dense by the backend's copy kernel (fast), rather than walked element by element here.
+ */
+export function accumulateInto(grad: Tensor, g: Tensor): void {
+  const engine = grad.engine;
+  if (g.isContiguous()) {
+    engine.backend.accumulate(floats(grad), floats(g), g.size, 1);
+    return;
+  }
+  const dense = engine.empty(g.shape, g.dtype, { uninitialized: true });
+  engine.backend.copyStrided(dense.values(), g.buffer.subarray(g.offset), g.shape, g.strides);
+  engine.backend.accumulate(floats(grad), floats(dense), g.size, 1);
+  dense.dispose();
 }
 
 /** A dense copy when x is not already contiguous (x itself otherwise). */
@@ -160,7 +177,19 @@ export function slice(x: Tensor, dim: number, start: number, end?: number): Tens
   const out = x.view(shape, x.strides, x.offset + s * x.strides[d]);
   return record(out, 'slice', [x], (g, sink) => {
     const gx = sink.grad(x);
-    if (gx) addStrided(gx.buffer as FloatArray, gx.offset + s * gx.strides[d], gx.strides, g);
+    if (!gx) return;
+    const start = gx.offset + s * gx.strides[d];
+    if (isDense(shape, gx.strides) && g.isContiguous()) {
+      // The slice is one dense block of the gradient (e.g. a leading-dim slice): one kernel call.
+      x.engine.backend.accumulate(
+        (gx.buffer as FloatArray).subarray(start, start + g.size),
+        floats(g),
+        g.size,
+        1,
+      );
+    } else {
+      addStrided(gx.buffer as FloatArray, start, gx.strides, g);
+    }
   });
 }
 

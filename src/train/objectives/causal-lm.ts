@@ -1,8 +1,10 @@
-/** Next-token prediction over token windows (GPT pretraining). */
+/** Next-token prediction over token windows (GPT and Llama pretraining). */
 import { Rng as DataRng } from '../../data/rng.js';
 import type { TokenWindowSampler } from '../../data/sampler.js';
 import { saveModelFiles } from '../../io/checkpoint.js';
-import type { GPT } from '../../models/gpt/model.js';
+import { savePretrainedFiles } from '../../io/pretrained.js';
+import { GPT } from '../../models/gpt/model.js';
+import type { Llama } from '../../models/llama/model.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
@@ -21,7 +23,7 @@ export class CausalLMObjective implements Objective {
   readonly unitsPerBatch: number;
 
   constructor(
-    readonly model: GPT,
+    readonly model: GPT | Llama,
     readonly data: { train: TokenWindowSampler; val?: TokenWindowSampler | null },
     readonly options: CausalLMObjectiveOptions,
   ) {
@@ -52,6 +54,8 @@ export class CausalLMObjective implements Objective {
   }
 
   saveModel(dir: string): void {
-    saveModelFiles(dir, this.model, this.options.tokenizer ?? null);
+    const tokenizer = this.options.tokenizer ?? null;
+    if (this.model instanceof GPT) saveModelFiles(dir, this.model, tokenizer);
+    else savePretrainedFiles(dir, this.model, { tokenizer });
   }
 }

@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LlmkError } from '../errors.js';
+import { gptConfig } from '../models/gpt/config.js';
+import { GPT } from '../models/gpt/model.js';
+import { llamaConfig } from '../models/llama/config.js';
+import { Llama } from '../models/llama/model.js';
+import { createEngine } from '../tensor/create.js';
+import { Rng } from '../tensor/random.js';
+import { configFromHf } from './hf-config.js';
+import { fromPretrained, modelTensors, savePretrained } from './pretrained.js';
+import { type SafetensorsWriteTensor, writeSafetensors } from './safetensors.js';
+
+const engine = createEngine({ backend: 'reference' });
+const root = mkdtempSync(join(tmpdir(), 'llmk-pretrained-'));
+const tinyLlama = llamaConfig({
+  vocabSize: 11,
+  nCtx: 8,
+  nLayer: 2,
+  nHead: 4,
+  nKvHead: 2,
+  dim: 8,
+  hiddenDim: 12,
+});
+
+function code(c: string, ...needles: string[]): (e: unknown) => boolean {
+  return (e) => e instanceof LlmkError && e.code === c && needles.every((n) => e.message.includes(n));
+}
+
+/** A config.json + model.safetensors directory from raw tensors. */
+function writeDir(name: string, config: object, tensors: Record<string, SafetensorsWriteTensor>): string {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  return dir;
+}
+
+test('save → load → save is byte-identical (Llama untied, GPT-2 tied)', () => {
+  const models = [
+    new Llama(engine, tinyLlama, { rng: new Rng(3) }),
+    new GPT(engine, gptConfig({ vocabSize: 11, nCtx: 8, nLayer: 1, nHead: 2, nEmbd: 8 }), {
+      rng: new Rng(4),
+    }),
+  ];
+  models.forEach((model, i) => {
+    const a = join(root, `rt-${i}-a`);
+    const b = join(root, `rt-${i}-b`);
+    savePretrained(a, model);
+    const loaded = fromPretrained(engine, a);
+    savePretrained(b, loaded.model);
+    for (const f of ['model.safetensors', 'config.json', 'generation_config.json'])
+      assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} of model ${i}`);
+  });
+});
+
+test('weights load by name prefix (bare LlamaModel keys), BF16/F16 widen to f32, tied head may be absent', () => {
+  const src = new Llama(engine, { ...tinyLlama, tieEmbeddings: true }, { rng: new Rng(5) });
+  const tensors: Record<string, SafetensorsWriteTensor> = {};
+  for (const [name, t] of Object.entries(modelTensors(src))) {
+    // Bare base-model keys, half of them stored as BF16 and F16.
+    tensors[name.replace(/^model\./, '')] = {
+      ...t,
+      dtype: name.includes('mlp') ? 'BF16' : name.includes('norm') ? 'F16' : 'F32',
+    };
+  }
+  tensors['layers.0.self_attn.rotary_emb.inv_freq'] = { dtype: 'F32', shape: [1], data: new Float32Array(1) };
+  const hf = {
+    model_type: 'llama',
+    vocab_size: 11,
+    hidden_size: 8,
+    intermediate_size: 12,
+    num_hidden_layers: 2,
+  };
+  const dir = writeDir(
+    'bare',
+    {
+      ...hf,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      max_position_embeddings: 8,
+      tie_word_embeddings: true,
+    },
+    tensors,
+  );
+  const { model } = fromPretrained(engine, dir);
+  const state = model.stateDict();
+  for (const [name, t] of src.stateDict()) {
+    const got = state.get(name)!.values();
+    const want = t.values();
+    // BF16 keeps 8 significant bits (relative error ≤ 2^-9), F16 11 (≤ 2^-12).
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Math.abs(got[i] - want[i]) <= Math.abs(want[i]) * 2 ** -8 + 1e-7, `${name}[${i}]`);
+  }
+  assert.equal(state.get('lm_head.weight'), state.get('model.embed_tokens.weight'));
+});
+
+test('missing, extra, misshapen and non-float tensors are errors naming the tensor', () => {
+  const src = new Llama(engine, tinyLlama, { rng: new Rng(6) });
+  const good = modelTensors(src);
+  const config = JSON.parse(
+    JSON.stringify({
+      model_type: 'llama',
+      vocab_size: 11,
+      hidden_size: 8,
+      intermediate_size: 12,
+      num_hidden_layers: 2,
+      num_attention_heads: 4,
+      num_key_value_heads: 2,
+      max_position_embeddings: 8,
+    }),
+  );
+  const { 'model.norm.weight': _, ...missing } = good;
+  assert.throws(
+    () => fromPretrained(engine, writeDir('missing', config, missing)),
+    code('LLMK_E_CHECKPOINT', "'model.norm.weight'"),
+  );
+  const extra = {
+    ...good,
+    'model.layers.0.self_attn.q_proj.bias': { dtype: 'F32' as const, shape: [8], data: new Float32Array(8) },
+  };
+  assert.throws(
+    () => fromPretrained(engine, writeDir('extra', config, extra)),
+    code('LLMK_E_CHECKPOINT', "'model.layers.0.self_attn.q_proj.bias'"),
+  );
+  const norm = good['model.norm.weight'];
+  const misshapen = { ...good, 'model.norm.weight': { ...norm, shape: [2, 4] } };
+  assert.throws(
+    () => fromPretrained(engine, writeDir('shape', config, misshapen)),
+    code('LLMK_E_CHECKPOINT', "'model.norm.weight'", '[2, 4]'),
+  );
+  const ints = {
+    ...good,
+    'model.norm.weight': { dtype: 'I32' as const, shape: [8], data: new Int32Array(8) },
+  };
+  assert.throws(
+    () => fromPretrained(engine, writeDir('dtype', config, ints)),
+    code('LLMK_E_DTYPE', "'model.norm.weight'", 'I32'),
+  );
+  // A header that lies about sizes: the safetensors reader refuses it before any tensor is used.
+  const dir = writeDir('lies', config, good);
+  const bytes = readFileSync(join(dir, 'model.safetensors'));
+  writeFileSync(join(dir, 'model.safetensors'), bytes.subarray(0, bytes.length - 8));
+  assert.throws(() => fromPretrained(engine, dir), code('LLMK_E_FORMAT'));
+});
+
+test('config.json fields: unknown or unsupported ones are errors naming the field', () => {
+  const base = {
+    model_type: 'llama',
+    vocab_size: 11,
+    hidden_size: 8,
+    intermediate_size: 12,
+    num_hidden_layers: 2,
+    num_attention_heads: 4,
+    transformers_version: '4.46.0',
+    pretraining_tp: 1,
+  };
+  assert.equal(configFromHf(base, 'c.json').config.nKvHead, 4);
+  assert.throws(
+    () => configFromHf({ ...base, rope_scaling: { type: 'linear', factor: 2 } }, 'c.json'),
+    code('LLMK_E_CONFIG', "'rope_scaling'"),
+  );
+  assert.throws(
+    () => configFromHf({ ...base, hidden_act: 'gelu' }, 'c.json'),
+    code('LLMK_E_CONFIG', "'hidden_act'"),
+  );
+  assert.throws(
+    () => configFromHf({ ...base, attention_dropout: 0.1 }, 'c.json'),
+    code('LLMK_E_CONFIG', "'attention_dropout'"),
+  );
+  assert.throws(
+    () => configFromHf({ ...base, qk_layernorm: true }, 'c.json'),
+    code('LLMK_E_CONFIG', "'qk_layernorm'"),
+  );
+  assert.throws(
+    () => configFromHf({ ...base, vocab_size: '11' }, 'c.json'),
+    code('LLMK_E_CONFIG', "'vocab_size'"),
+  );
+  assert.throws(
+    () => configFromHf({ ...base, model_type: 'falcon' }, 'c.json'),
+    code('LLMK_E_UNSUPPORTED', 'falcon'),
+  );
+  // Mistral: a sliding window only bounds the context; Qwen2: q/k/v biases.
+  const mistral = configFromHf(
+    { ...base, model_type: 'mistral', max_position_embeddings: 32768, sliding_window: 4096 },
+    'c.json',
+  );
+  assert.equal(mistral.config.nCtx, 4096);
+  const qwen = configFromHf(
+    { ...base, model_type: 'qwen2', use_sliding_window: false, sliding_window: 64, max_window_layers: 2 },
+    'c.json',
+  );
+  assert.ok(qwen.arch === 'llama');
+  assert.deepEqual([qwen.config.qkvBias, qwen.config.oBias], [true, false]);
+  const gpt2 = { model_type: 'gpt2', n_embd: 8, n_head: 2, n_layer: 1, vocab_size: 11, n_positions: 8 };
+  assert.equal(configFromHf(gpt2, 'g.json').arch, 'gpt2');
+  assert.throws(
+    () => configFromHf({ ...gpt2, activation_function: 'relu' }, 'g.json'),
+    code('LLMK_E_CONFIG', "'activation_function'"),
+  );
+  assert.throws(
+    () => configFromHf({ ...gpt2, scale_attn_by_inverse_layer_idx: true }, 'g.json'),
+    code('LLMK_E_CONFIG', "'scale_attn_by_inverse_layer_idx'"),
+  );
+  assert.throws(
+    () => configFromHf({ ...gpt2, add_cross_attention: true }, 'g.json'),
+    code('LLMK_E_CONFIG', "'add_cross_attention'"),
+  );
+});
