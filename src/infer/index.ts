@@ -20,6 +20,16 @@ export {
   type TextCodec,
 } from './generate.js';
 export {
+  type ClassifyResult,
+  classifyTexts,
+  type Entity,
+  evaluateTask,
+  loadTaskModel,
+  type TaskEvaluation,
+  type TaskModel,
+  tagEntities,
+} from './pipelines.js';
+export {
   applyMinP,
   applyRepetitionPenalty,
   applyTemperature,
