@@ -4,6 +4,7 @@ export { type ErrorCode, LlmkError } from './errors.js';
 export * from './eval/index.js';
 export * from './infer/index.js';
 export * from './io/index.js';
+export * from './models/bert/index.js';
 export * from './models/gpt/index.js';
 export * from './models/llama/index.js';
 export * from './nn/index.js';

@@ -9,6 +9,7 @@ import { registerBench } from './commands/bench.js';
 import { registerConvert } from './commands/convert.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
+import { registerEval, registerFinetune, registerPredict } from './commands/finetune.js';
 import { anyModelLoader, registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerMetrics } from './commands/metrics.js';
@@ -29,6 +30,9 @@ export function buildProgram(): Command {
   registerDashboard(program);
   registerTokenizer(program);
   registerData(program);
+  registerFinetune(program);
+  registerEval(program);
+  registerPredict(program);
   registerGenerate(program, anyModelLoader);
   registerConvert(program);
   registerInspect(program);

@@ -99,4 +99,5 @@ export {
   type MaskStageConfig,
   makeStage,
 } from './stages.js';
+export { readClassificationFile, readNerFile, type TaggedExample, type TextExample } from './tasks.js';
 export type { Doc, Located, StageReport } from './types.js';

@@ -45,7 +45,8 @@ export interface ClassificationReadOptions {
   labelSeparator?: string;
 }
 
-const TEXT_NAMES = ['text', 'sentence', 'content', 'sentence1', 'question'];
+// readCsv moves the chosen (label) column into `text` and renames a real `text` column `text_original`.
+const TEXT_NAMES = ['text_original', 'sentence', 'content', 'sentence1', 'question'];
 const PAIR_NAMES = ['text_pair', 'sentence2', 'text_b'];
 
 function checkExists(path: string): void {
@@ -130,7 +131,10 @@ export async function readClassificationFile(
   for await (const { value, line } of readCsv(path, { delimiter, header: true, column: labelColumn })) {
     // readCsv puts the chosen column in `text`; here that is the label, the texts are named fields.
     if (textName === undefined) {
-      textName = options.textColumn ?? TEXT_NAMES.find((n) => typeof value[n] === 'string');
+      textName =
+        options.textColumn === 'text'
+          ? 'text_original'
+          : (options.textColumn ?? TEXT_NAMES.find((n) => typeof value[n] === 'string'));
       pairName = options.pairColumn ?? PAIR_NAMES.find((n) => typeof value[n] === 'string');
       if (!textName || typeof value[textName] !== 'string')
         throw new DataError(

@@ -21,6 +21,16 @@ export {
 } from './generate.js';
 export { llama2cCodec } from './llama2c-codec.js';
 export {
+  type ClassifyResult,
+  classifyTexts,
+  type Entity,
+  evaluateTask,
+  loadTaskModel,
+  type TaskEvaluation,
+  type TaskModel,
+  tagEntities,
+} from './pipelines.js';
+export {
   applyMinP,
   applyRepetitionPenalty,
   applyTemperature,

@@ -1,5 +1,10 @@
+export { type FinetuneOptions, type FinetuneResult, finetune } from './finetune.js';
 export type { EvalMetrics, Objective } from './objective.js';
 export { CausalLMObjective, type CausalLMObjectiveOptions } from './objectives/causal-lm.js';
+export { classificationLoss, SequenceClassificationObjective } from './objectives/classification.js';
+export { MaskedLMObjective, type MaskedLMObjectiveOptions, pretrainingLoss } from './objectives/mlm.js';
+export { buildNspPairs, type MaskingOptions, maskTokens } from './objectives/mlm-data.js';
+export { TokenClassificationObjective } from './objectives/token-classification.js';
 export {
   AdamW,
   type AdamWOptions,
@@ -8,6 +13,7 @@ export {
   SGD,
   type SGDOptions,
 } from './optim.js';
+export { type MlmPretrainOptions, pretrainMlm } from './pretrain-mlm.js';
 export { type QuickstartOptions, type QuickstartResult, runQuickstart } from './quickstart.js';
 export { learningRate, type ScheduleKind, type ScheduleOptions } from './schedule.js';
 export {

@@ -18,7 +18,7 @@ import { mean, sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
-import { chunks, collate, type EncodedText } from './encoder-batch.js';
+import { batchLength, chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
 
 export interface SequenceClassifier extends Module {
   readonly numLabels: number;
@@ -31,19 +31,55 @@ export interface ClassificationExample extends EncodedText {
   labels: number[];
 }
 
-/** Tokenizes texts (and pairs) with the tokenizer's template, truncated to `maxLength`. */
+/**
+ * Tokenizes texts with the tokenizer's template, truncated to `maxLength`. Pairs are built here as
+ * `[CLS] A [SEP] B [SEP]` (segment ids 0 / 1), truncating the longer side first as Hugging Face's
+ * `longest_first` strategy does (the npm binding's encodeBatch takes single texts only).
+ */
 export async function encodeTexts(
   tokenizer: Tokenizer,
   examples: readonly { text: string; pair?: string }[],
   maxLength: number,
 ): Promise<EncodedText[]> {
-  const out: EncodedText[] = [];
-  for (const part of chunks(examples, 512)) {
+  const out: EncodedText[] = new Array(examples.length);
+  const singles = examples.flatMap((e, i) => (e.pair === undefined ? [i] : []));
+  for (const part of chunks(singles, 512)) {
     const encs = await tokenizer.encodeBatch(
-      part.map((e) => (e.pair !== undefined ? ([e.text, e.pair] as [string, string]) : e.text)),
+      part.map((i) => examples[i].text),
       { truncation: maxLength },
     );
-    for (const e of encs) out.push({ ids: e.ids, typeIds: e.typeIds, wordIds: e.wordIds });
+    part.forEach((i, k) => {
+      out[i] = { ids: encs[k].ids, typeIds: encs[k].typeIds, wordIds: encs[k].wordIds };
+    });
+  }
+  const cls = tokenizer.tokenToId('[CLS]');
+  const sep = tokenizer.tokenToId('[SEP]');
+  for (let i = 0; i < examples.length; i++) {
+    const pair = examples[i].pair;
+    if (pair === undefined) continue;
+    const [a, b] = await tokenizer.encodeBatch([examples[i].text, pair], { addSpecialTokens: false });
+    const specials = (cls !== undefined ? 1 : 0) + (sep !== undefined ? 2 : 0);
+    let na = a.ids.length;
+    let nb = b.ids.length;
+    while (na + nb + specials > maxLength && na + nb > 0) {
+      if (na >= nb) na--;
+      else nb--;
+    }
+    const ids: number[] = [];
+    const typeIds: number[] = [];
+    const wordIds: (number | null)[] = [];
+    const push = (id: number | undefined, type: number, word: number | null): void => {
+      if (id === undefined) return;
+      ids.push(id);
+      typeIds.push(type);
+      wordIds.push(word);
+    };
+    push(cls, 0, null);
+    for (let t = 0; t < na; t++) push(a.ids[t], 0, a.wordIds[t]);
+    push(sep, 0, null);
+    for (let t = 0; t < nb; t++) push(b.ids[t], 1, b.wordIds[t]);
+    push(sep, 1, null);
+    out[i] = { ids, typeIds, wordIds };
   }
   return out;
 }
@@ -166,7 +202,7 @@ export function predictClassification(
   const scores: number[][] = [];
   for (const rows of chunks(examples, options.batchSize)) {
     engine.scope(() => {
-      const logits = model.logits(collate(engine, rows, options.padId));
+      const logits = model.logits(collate(engine, rows, options.padId, maxPositionsOf(model)));
       const labelled = rows.every((r) => r.labels.length > 0 && r.labels.every((l) => l >= 0));
       if (labelled)
         loss +=
@@ -245,7 +281,9 @@ export class SequenceClassificationObjective implements Objective {
   trainLoss(rng: DataRng): Tensor {
     const train = this.data.train;
     const rows = Array.from({ length: this.options.batchSize }, () => train[rng.nextInt(train.length)]);
-    const logits = this.model.logits(collate(this.model.engine, rows, this.options.padId));
+    const logits = this.model.logits(
+      collate(this.model.engine, rows, this.options.padId, maxPositionsOf(this.model)),
+    );
     return classificationLoss(
       logits,
       rows.map((r) => r.labels),

@@ -10,10 +10,36 @@ export interface EncodedText {
   wordIds?: (number | null)[];
 }
 
-/** Right-pads `rows` to the longest with `padId`; the mask is 1 on real tokens. */
-export function collate(engine: Engine, rows: readonly EncodedText[], padId: number): BertInputs {
+/** Batch lengths are rounded up to a multiple of this, so a run sees few distinct shapes. */
+export const PAD_MULTIPLE = 16;
+
+/** The model's position limit (BERT maxPositionEmbeddings, GPT nCtx), or Infinity. */
+export function maxPositionsOf(model: object): number {
+  const c = (model as { config?: { maxPositionEmbeddings?: number; nCtx?: number } }).config;
+  return c?.maxPositionEmbeddings ?? c?.nCtx ?? Number.POSITIVE_INFINITY;
+}
+
+/** Padded batch length: the longest row rounded up to PAD_MULTIPLE, but never past `cap`. */
+export function batchLength(
+  rows: readonly { ids: readonly number[] }[],
+  cap = Number.POSITIVE_INFINITY,
+): number {
+  const longest = Math.max(1, ...rows.map((r) => r.ids.length));
+  return Math.max(longest, Math.min(Math.ceil(longest / PAD_MULTIPLE) * PAD_MULTIPLE, cap));
+}
+
+/**
+ * Right-pads `rows` with `padId` to batchLength (the engine's buffer pool keeps exact-size free
+ * lists, so one shape per length would grow memory with every new length); the mask is 1 on real tokens.
+ */
+export function collate(
+  engine: Engine,
+  rows: readonly EncodedText[],
+  padId: number,
+  cap = Number.POSITIVE_INFINITY,
+): BertInputs {
   const B = rows.length;
-  const T = Math.max(1, ...rows.map((r) => r.ids.length));
+  const T = batchLength(rows, cap);
   const ids = new Int32Array(B * T).fill(padId);
   const types = new Int32Array(B * T);
   const mask = new Int32Array(B * T);

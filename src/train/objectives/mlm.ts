@@ -9,7 +9,7 @@ import { argmax } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
-import { chunks, collate, type EncodedText } from './encoder-batch.js';
+import { batchLength, chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
 import { type MaskingOptions, maskTokens } from './mlm-data.js';
 
 export interface PretrainingBatch {
@@ -112,7 +112,7 @@ export class MaskedLMObjective implements Objective {
 
   private batchOf(rows: readonly MlmExample[], rng: DataRng): PretrainingBatch {
     const masked = rows.map((r) => maskTokens(r, this.options.masking, rng));
-    const T = Math.max(1, ...rows.map((r) => r.ids.length));
+    const T = batchLength(rows, maxPositionsOf(this.model));
     const labels = new Int32Array(rows.length * T).fill(-100);
     masked.forEach((m, b) => {
       m.labels.forEach((l, t) => {
@@ -123,6 +123,7 @@ export class MaskedLMObjective implements Objective {
       this.model.engine,
       rows.map((r, b) => ({ ids: masked[b].ids, typeIds: r.typeIds })),
       this.options.padId,
+      maxPositionsOf(this.model),
     );
     const nspLabels = this.options.nsp ? Int32Array.from(rows, (r) => r.nspLabel ?? 0) : null;
     return { inputs, mlmLabels: labels, nspLabels };

@@ -13,7 +13,7 @@ import { reshape } from '../../tensor/ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
-import { chunks, collate, type EncodedText } from './encoder-batch.js';
+import { batchLength, chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
 
 export interface TokenClassifier extends Module {
   readonly numLabels: number;
@@ -118,8 +118,8 @@ export function tokenClassificationLoss(logits: Tensor, labels: Int32Array): Ten
   return crossEntropy(reshape(logits, [B * T, L]), logits.engine.tensor(labels, [B * T], 'i32'));
 }
 
-function labelGrid(rows: readonly NerExample[]): Int32Array {
-  const T = Math.max(1, ...rows.map((r) => r.ids.length));
+function labelGrid(rows: readonly NerExample[], cap: number): Int32Array {
+  const T = batchLength(rows, cap);
   const out = new Int32Array(rows.length * T).fill(-100);
   rows.forEach((r, b) => {
     r.labels.forEach((l, t) => {
@@ -150,8 +150,8 @@ export function predictTokens(
   const scores: number[][] = [];
   for (const rows of chunks(examples, options.batchSize)) {
     engine.scope(() => {
-      const logits = model.logits(collate(engine, rows, options.padId)); // (B, T, L)
-      const grid = labelGrid(rows);
+      const logits = model.logits(collate(engine, rows, options.padId, maxPositionsOf(model))); // (B, T, L)
+      const grid = labelGrid(rows, maxPositionsOf(model));
       if (grid.some((l) => l !== -100)) {
         loss += tokenClassificationLoss(logits, grid).item() * rows.length;
         counted += rows.length;
@@ -213,8 +213,10 @@ export class TokenClassificationObjective implements Objective {
   trainLoss(rng: DataRng): Tensor {
     const train = this.data.train;
     const rows = Array.from({ length: this.options.batchSize }, () => train[rng.nextInt(train.length)]);
-    const logits = this.model.logits(collate(this.model.engine, rows, this.options.padId));
-    return tokenClassificationLoss(logits, labelGrid(rows));
+    const logits = this.model.logits(
+      collate(this.model.engine, rows, this.options.padId, maxPositionsOf(this.model)),
+    );
+    return tokenClassificationLoss(logits, labelGrid(rows, maxPositionsOf(this.model)));
   }
 
   evaluate(): EvalMetrics | null {

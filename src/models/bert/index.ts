@@ -1,0 +1,20 @@
+export { type BertConfig, type BertConfigInput, bertConfig } from './config.js';
+export {
+  BertForMaskedLM,
+  BertForPreTraining,
+  BertForSequenceClassification,
+  BertForTokenClassification,
+  type ClassifierOptions,
+  type PreTrainingOutput,
+} from './heads.js';
+export {
+  type AnyBert,
+  type BertArchitecture,
+  bertFromHfConfig,
+  bertToHfConfig,
+  type LoadedBert,
+  loadBertPretrained,
+  saveBertPretrained,
+  type TaskInfo,
+} from './hf.js';
+export { type BertInputs, BertModel, type BertOutput } from './model.js';
