@@ -8,6 +8,7 @@ import { LlmkError } from '../../errors.js';
 import { createEngine } from '../../tensor/create.js';
 import { resolveProgressMode } from '../../track/progress.js';
 import { parsePretrainConfig, pretrain } from '../../train/pretrain.js';
+import { addMlmPretrainOptions, parseObjective, runMlmPretrain } from './pretrain-mlm.js';
 
 /** config section → fields that may be given as flags. */
 const FLAG_FIELDS: Record<string, string[]> = {
@@ -68,11 +69,19 @@ function parseValue(text: string): unknown {
 export function registerPretrain(program: Command): void {
   const cmd = program
     .command('pretrain')
-    .description('pretrain a GPT (causal LM) from a JSON config; every field is also a flag')
+    .description(
+      'pretrain a GPT (causal LM) from a JSON config, every field also a flag; --objective mlm[,nsp] pretrains a BERT',
+    )
     .option('--config <file>', 'JSON config: {model, data, batch, trainer, runs, name, resume}');
   for (const fields of Object.values(FLAG_FIELDS))
     for (const f of fields) cmd.option(`--${kebab(f)} <value>`);
+  addMlmPretrainOptions(cmd);
   cmd.action(async (opts: Record<string, string | undefined>) => {
+    // Masked-LM (+ NSP) pretraining of a BERT encoder is its own branch (pretrain-mlm.ts).
+    if (parseObjective(opts.objective) !== 'clm') {
+      await runMlmPretrain(opts);
+      return;
+    }
     let config: Record<string, unknown> = {};
     if (opts.config) {
       try {
