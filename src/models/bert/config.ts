@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LlmkError } from '../../errors.js';
+import { parseConfig } from '../parse-config.js';
 
 export interface BertConfig {
   /** Tokens in the vocabulary (bert-base-uncased: 30522). */
@@ -47,19 +48,7 @@ const schema = z
 export type BertConfigInput = z.input<typeof schema>;
 
 export function bertConfig(input: BertConfigInput): BertConfig {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.join('.') || '(root)';
-    throw new LlmkError(
-      'LLMK_E_CONFIG',
-      `BERT config field '${where}': ${issue.message}`,
-      issue.code === 'unrecognized_keys'
-        ? `known fields: ${Object.keys(schema.shape).join(', ')}`
-        : 'fix the value in the config',
-    );
-  }
-  const c = parsed.data;
+  const c = parseConfig(schema, input, 'BERT');
   if (c.hiddenSize % c.numAttentionHeads !== 0) {
     throw new LlmkError(
       'LLMK_E_CONFIG',

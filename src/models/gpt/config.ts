@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { LlmkError } from '../../errors.js';
+import { parseConfig } from '../parse-config.js';
 
 export interface GPTConfig {
   /** Tokens in the vocabulary (GPT-2: 50257). */
@@ -58,19 +59,7 @@ const schema = z
 export type GPTConfigInput = z.input<typeof schema>;
 
 export function gptConfig(input: GPTConfigInput): GPTConfig {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.join('.') || '(root)';
-    throw new LlmkError(
-      'LLMK_E_CONFIG',
-      `GPT config field '${where}': ${issue.message}`,
-      issue.code === 'unrecognized_keys'
-        ? `known fields: ${Object.keys(schema.shape).join(', ')}`
-        : 'fix the value in the config',
-    );
-  }
-  const c = parsed.data;
+  const c = parseConfig(schema, input, 'GPT');
   const nKvHead = c.nKvHead ?? c.nHead;
   if (c.nEmbd % c.nHead !== 0) {
     throw new LlmkError(

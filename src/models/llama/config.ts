@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { LlmkError } from '../../errors.js';
+import { parseConfig } from '../parse-config.js';
 
 export interface LlamaConfig {
   /** Tokens in the vocabulary (Llama 2: 32000; stories260K: 512). */
@@ -60,19 +61,7 @@ const schema = z
 export type LlamaConfigInput = z.input<typeof schema>;
 
 export function llamaConfig(input: LlamaConfigInput): LlamaConfig {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.join('.') || '(root)';
-    throw new LlmkError(
-      'LLMK_E_CONFIG',
-      `Llama config field '${where}': ${issue.message}`,
-      issue.code === 'unrecognized_keys'
-        ? `known fields: ${Object.keys(schema.shape).join(', ')}`
-        : 'fix the value in the config',
-    );
-  }
-  const c = parsed.data;
+  const c = parseConfig(schema, input, 'Llama');
   const nKvHead = c.nKvHead ?? c.nHead;
   if (c.headDim === undefined && c.dim % c.nHead !== 0) {
     throw new LlmkError(
