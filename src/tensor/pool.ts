@@ -2,6 +2,9 @@
  * The buffer pool behind every tensor. A training step asks for the same sizes every time, so freed
  * buffers are kept in exact-size free lists and handed out again: after warm-up a step allocates
  * nothing new. The statistics make that checkable (a test compares `allocatedBytes` at step 2 and 100).
+ * Workloads whose sizes keep changing (growing KV caches, variable-length batches) would fill the
+ * lists with sizes never asked for again, so pooled memory is capped: past `maxPooledBytes` the
+ * least recently used sizes are dropped for the garbage collector.
  */
 import { type AnyArray, allocArray, BYTES_PER_ELEMENT, type DType } from './dtype.js';
 
@@ -18,8 +21,18 @@ export interface PoolStats {
   reuses: number;
 }
 
+/** Default cap on pooled (free, reusable) bytes: 512 MiB, or LLMK_POOL_MAX_MB. */
+export function defaultMaxPooledBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const mb = Number(env.LLMK_POOL_MAX_MB);
+  return (Number.isFinite(mb) && mb >= 0 ? mb : 512) * 2 ** 20;
+}
+
 export class MemoryPool {
+  /** Free lists by size; Map order is recency of use (a list is re-inserted when touched). */
   private readonly free = new Map<string, AnyArray[]>();
+
+  constructor(readonly maxPooledBytes = defaultMaxPooledBytes()) {}
+
   private readonly stats: PoolStats = {
     allocatedBytes: 0,
     liveBytes: 0,
@@ -31,8 +44,13 @@ export class MemoryPool {
   /** A buffer of n elements, zero-filled unless `zero` is false (the caller overwrites every element). */
   acquire(dtype: DType, n: number, zero = true): AnyArray {
     const bytes = n * BYTES_PER_ELEMENT[dtype];
-    const list = this.free.get(`${dtype}:${n}`);
+    const key = `${dtype}:${n}`;
+    const list = this.free.get(key);
     const reused = list?.pop();
+    if (list) {
+      this.free.delete(key);
+      if (list.length > 0) this.free.set(key, list);
+    }
     this.stats.liveBytes += bytes;
     if (reused) {
       this.stats.pooledBytes -= bytes;
@@ -50,15 +68,21 @@ export class MemoryPool {
     const dtype: DType =
       array instanceof Float32Array ? 'f32' : array instanceof Float64Array ? 'f64' : 'i32';
     const key = `${dtype}:${array.length}`;
-    let list = this.free.get(key);
-    if (!list) {
-      list = [];
-      this.free.set(key, list);
-    }
+    const list = this.free.get(key) ?? [];
+    this.free.delete(key);
     list.push(array);
+    this.free.set(key, list);
     const bytes = array.byteLength;
     this.stats.liveBytes -= bytes;
     this.stats.pooledBytes += bytes;
+    // Over the cap: drop whole least-recently-used size classes (the oldest Map entries).
+    for (const [oldKey, oldList] of this.free) {
+      if (this.stats.pooledBytes <= this.maxPooledBytes) break;
+      this.free.delete(oldKey);
+      const dropped = oldList.reduce((n, a) => n + a.byteLength, 0);
+      this.stats.pooledBytes -= dropped;
+      this.stats.allocatedBytes -= dropped;
+    }
   }
 
   /** Drops every pooled buffer (gives the memory back to the garbage collector). */
