@@ -12,7 +12,8 @@ import { runTrackBench } from './track.js';
 import { runTrainBench } from './train.js';
 
 const quick = process.argv.includes('--quick');
-const onlyArg = process.argv.find((a, i) => process.argv[i - 1] === '--only');
+const onlyAt = process.argv.indexOf('--only');
+const onlyArg = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
 const only = onlyArg ? new Set(onlyArg.split(',')) : null;
 const want = (name: string): boolean => only === null || only.has(name);
 

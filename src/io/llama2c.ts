@@ -12,9 +12,10 @@
  * permuted to Hugging Face's rotate_half order on read (and back on write), so the loaded Llama uses
  * HF conventions throughout. llama2.c fixes θ = 10000 and the RMSNorm ε = 1e-5.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { LlmkError } from '../errors.js';
 import { type LlamaConfig, llamaConfig } from '../models/llama/config.js';
+import { openForRead } from './open.js';
 import { halfToInterleaved, interleavedToHalf } from './rope-permute.js';
 
 const MAGIC_V1 = 0x616b3432; // "ak42" as a little-endian uint32
@@ -128,17 +129,7 @@ function formatError(path: string, what: string): LlmkError {
 
 /** Reads a llama2.c checkpoint; every size is checked against the file before anything is read. */
 export function readLlama2c(path: string): Llama2cCheckpoint {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LlmkError(
-      code === 'ENOENT' ? 'LLMK_E_NOT_FOUND' : 'LLMK_E_IO',
-      `${path}: cannot open (${code ?? String(e)})`,
-      'check the path',
-    );
-  }
+  const fd = openForRead(path);
   try {
     const fileSize = fstatSync(fd).size;
     const head = Buffer.alloc(Math.min(V1_HEADER_BYTES, fileSize));

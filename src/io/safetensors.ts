@@ -17,6 +17,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync
 import { endianness } from 'node:os';
 import { LlmkError } from '../errors.js';
 import { float32ToHalf, halfToFloat32 } from './half.js';
+import { openForRead } from './open.js';
 
 /** Every dtype of the format, in the order of the Rust `Dtype` enum (increasing alignment), with its size in bits. */
 const DTYPE_BITS = {
@@ -318,17 +319,7 @@ class SafetensorsFile implements SafetensorsSource {
 /** Opens a safetensors file reading only its header; tensors are read one at a time with `read(name)`. */
 export function openSafetensors(path: string): SafetensorsSource {
   checkLittleEndian();
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new LlmkError(
-      code === 'ENOENT' ? 'LLMK_E_NOT_FOUND' : 'LLMK_E_IO',
-      `${path}: cannot open (${code ?? String(e)})`,
-      'check the path',
-    );
-  }
+  const fd = openForRead(path);
   try {
     const fileSize = fstatSync(fd).size;
     if (fileSize < 8) throw formatError(path, `${fileSize} bytes is too short for the 8-byte header length`);

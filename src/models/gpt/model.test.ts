@@ -69,7 +69,7 @@ test('modern variants (no bias, RMSNorm, SwiGLU, rotary, GQA) run forward and ba
     const loss = model.loss(ids, ids);
     loss.backward();
     const g = model.transformer.h[0].attn.c_attn.weight.grad;
-    assert.ok(g && g.toArray().some((x) => x !== 0));
+    assert.ok(g?.toArray().some((x) => x !== 0));
   });
 });
 

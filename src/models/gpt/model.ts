@@ -11,11 +11,12 @@ import { Dropout, Embedding, LayerNorm, Linear, RMSNorm } from '../../nn/layers.
 import { Module } from '../../nn/module.js';
 import type { Engine } from '../../tensor/engine.js';
 import { add, gelu, mul, silu } from '../../tensor/ops/elementwise.js';
-import { attention, crossEntropy, dropout, rope, ropeTables } from '../../tensor/ops/fused.js';
+import { attention, dropout, rope, ropeTables } from '../../tensor/ops/fused.js';
 import { linear } from '../../tensor/ops/matmul.js';
 import { concat, contiguous, permute, reshape, slice, split, transpose } from '../../tensor/ops/shape.js';
 import type { Rng } from '../../tensor/random.js';
 import { shapeString, type Tensor } from '../../tensor/tensor.js';
+import { nextTokenLoss } from '../causal-lm.js';
 import type { GPTConfig } from './config.js';
 
 /** Per-layer keys and values of the tokens seen so far, (B, NKV, S, HS) each. */
@@ -317,11 +318,7 @@ export class GPT extends Module {
 
   /** Mean cross-entropy of next-token prediction; targets (B, T) with ignoreIndex −100. */
   loss(idx: Tensor, targets: Tensor, options: { ignoreIndex?: number } = {}): Tensor {
-    const logits = this.forward(idx); // (B, T, V)
-    const [B, T, V] = logits.shape;
-    return crossEntropy(reshape(logits, [B * T, V]), reshape(targets, [B * T]), {
-      ignoreIndex: options.ignoreIndex ?? -100,
-    });
+    return nextTokenLoss(this.forward(idx), targets, options.ignoreIndex); // (B, T, V) → ()
   }
 
   newCache(): KVCache {

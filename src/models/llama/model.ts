@@ -12,11 +12,12 @@ import { Embedding, Linear, RMSNorm } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import type { Engine } from '../../tensor/engine.js';
 import { add, mul, silu } from '../../tensor/ops/elementwise.js';
-import { attention, crossEntropy, rope, ropeTables } from '../../tensor/ops/fused.js';
+import { attention, rope, ropeTables } from '../../tensor/ops/fused.js';
 import { linear } from '../../tensor/ops/matmul.js';
 import { contiguous, reshape, transpose } from '../../tensor/ops/shape.js';
 import type { Rng } from '../../tensor/random.js';
 import { shapeString, type Tensor } from '../../tensor/tensor.js';
+import { nextTokenLoss } from '../causal-lm.js';
 import { KVCache } from '../gpt/model.js';
 import type { LlamaConfig } from './config.js';
 
@@ -180,11 +181,7 @@ export class Llama extends Module {
 
   /** Mean cross-entropy of next-token prediction; targets (B, T) with ignoreIndex −100. */
   loss(idx: Tensor, targets: Tensor, options: { ignoreIndex?: number } = {}): Tensor {
-    const logits = this.forward(idx); // (B, T, V)
-    const [B, T, V] = logits.shape;
-    return crossEntropy(reshape(logits, [B * T, V]), reshape(targets, [B * T]), {
-      ignoreIndex: options.ignoreIndex ?? -100,
-    });
+    return nextTokenLoss(this.forward(idx), targets, options.ignoreIndex); // (B, T, V) → ()
   }
 
   newCache(): KVCache {

@@ -18,7 +18,7 @@ import { mean, sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
-import { batchLength, chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
+import { chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
 
 export interface SequenceClassifier extends Module {
   readonly numLabels: number;
