@@ -26,6 +26,8 @@ export interface CausalLMForwardOptions<C> {
   positionIds?: Tensor;
   /** (B, S) additive key mask, S = cached + new tokens. */
   keyMask?: Tensor;
+  /** Logits for the last this-many positions only. */
+  logitsToKeep?: number;
 }
 
 /** What generation needs from a model: logits (B, T, V) for ids (B, T), with a KV cache. */
@@ -264,7 +266,8 @@ export class GenerationSession<C extends { dispose(): void }> {
     const B = this.B;
     const out = engine.noGrad(() =>
       engine.scope(() => {
-        const opts: CausalLMForwardOptions<C> = { cache: this.cache };
+        // Only the last position's logits are sampled from: a prefill skips the LM head elsewhere.
+        const opts: CausalLMForwardOptions<C> = { cache: this.cache, logitsToKeep: 1 };
         if (this.padded) {
           const S = this.mask[0].length;
           const m = new Float32Array(B * S);
@@ -272,11 +275,11 @@ export class GenerationSession<C extends { dispose(): void }> {
           opts.positionIds = engine.tensor(pos, [B, T], 'i32');
           opts.keyMask = engine.tensor(m, [B, S], 'f32');
         }
-        const logits = this.model.forward(engine.tensor(ids, [B, T], 'i32'), opts); // (B, T, V)
-        const V = logits.shape[2];
+        const logits = this.model.forward(engine.tensor(ids, [B, T], 'i32'), opts); // (B, T', V)
+        const [, Tk, V] = logits.shape;
         const values = logits.isContiguous() ? logits.values() : Float32Array.from(logits.toArray());
         return Array.from({ length: B }, (_, b) => {
-          const start = (b * T + T - 1) * V;
+          const start = (b * Tk + Tk - 1) * V;
           return new Float32Array(values.subarray(start, start + V));
         });
       }),

@@ -25,7 +25,7 @@ export function gptToHfConfig(c: GPTConfig): Record<string, unknown> {
     n_layer: c.nLayer,
     n_head: c.nHead,
     n_inner: c.nInner,
-    activation_function: 'gelu_new',
+    activation_function: c.gelu === 'erf' ? 'gelu' : 'gelu_new',
     layer_norm_epsilon: c.layerNormEps,
     initializer_range: c.initStd,
     resid_pdrop: c.dropout,

@@ -154,12 +154,12 @@ function special(f: Fields): SpecialTokens {
 
 function gptFromFields(f: Fields): GPTConfig {
   const act = f.str('activation_function', 'gelu_new');
-  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh') {
+  if (act !== 'gelu_new' && act !== 'gelu_pytorch_tanh' && act !== 'gelu') {
     throw configError(
       f.path,
       'activation_function',
       `= '${act}' is not supported`,
-      'llmk GPT-2 uses the tanh GELU (gelu_new / gelu_pytorch_tanh)',
+      "use 'gelu_new' / 'gelu_pytorch_tanh' (tanh GELU) or 'gelu' (exact erf GELU)",
     );
   }
   f.expect('scale_attn_weights', [true], 'llmk always scales attention scores by 1/√head_size');
@@ -186,6 +186,7 @@ function gptFromFields(f: Fields): GPTConfig {
     bias: f.bool('llmk_bias', true),
     norm: f.str('llmk_norm', 'layernorm') as GPTConfig['norm'],
     mlp: f.str('llmk_mlp', 'gelu') as GPTConfig['mlp'],
+    gelu: act === 'gelu' ? 'erf' : 'tanh',
     positions: f.str('llmk_positions', 'learned') as GPTConfig['positions'],
     ropeTheta: f.num('llmk_rope_theta', 10000),
   });

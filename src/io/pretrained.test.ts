@@ -39,12 +39,14 @@ function writeDir(name: string, config: object, tensors: Record<string, Safetens
   return dir;
 }
 
-test('save → load → save is byte-identical (Llama untied, GPT-2 tied)', () => {
+test('save → load → save is byte-identical (Llama untied, GPT-2 tied, nanoGPT-style GPT)', () => {
+  const nano = gptConfig({ vocabSize: 11, nCtx: 8, nLayer: 1, nHead: 2, nEmbd: 8, bias: false, gelu: 'erf' });
   const models = [
     new Llama(engine, tinyLlama, { rng: new Rng(3) }),
     new GPT(engine, gptConfig({ vocabSize: 11, nCtx: 8, nLayer: 1, nHead: 2, nEmbd: 8 }), {
       rng: new Rng(4),
     }),
+    new GPT(engine, nano, { rng: new Rng(5) }),
   ];
   models.forEach((model, i) => {
     const a = join(root, `rt-${i}-a`);
@@ -55,6 +57,9 @@ test('save → load → save is byte-identical (Llama untied, GPT-2 tied)', () =
     for (const f of ['model.safetensors', 'config.json', 'generation_config.json'])
       assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} of model ${i}`);
   });
+  const nanoLoaded = fromPretrained(engine, join(root, 'rt-2-a'));
+  assert.ok(nanoLoaded.hf.arch === 'gpt2');
+  assert.deepEqual([nanoLoaded.hf.config.gelu, nanoLoaded.hf.config.bias], ['erf', false]);
 });
 
 test('weights load by name prefix (bare LlamaModel keys), BF16/F16 widen to f32, tied head may be absent', () => {
@@ -197,6 +202,12 @@ test('config.json fields: unknown or unsupported ones are errors naming the fiel
   assert.deepEqual([qwen.config.qkvBias, qwen.config.oBias], [true, false]);
   const gpt2 = { model_type: 'gpt2', n_embd: 8, n_head: 2, n_layer: 1, vocab_size: 11, n_positions: 8 };
   assert.equal(configFromHf(gpt2, 'g.json').arch, 'gpt2');
+  // 'gelu' is the exact (erf) form; gelu_new and gelu_pytorch_tanh the tanh approximation.
+  const geluOf = (act: string) => {
+    const c = configFromHf({ ...gpt2, activation_function: act }, 'g.json');
+    return c.arch === 'gpt2' ? c.config.gelu : null;
+  };
+  assert.deepEqual(['gelu', 'gelu_new', 'gelu_pytorch_tanh'].map(geluOf), ['erf', 'tanh', 'tanh']);
   assert.throws(
     () => configFromHf({ ...gpt2, activation_function: 'relu' }, 'g.json'),
     code('LLMK_E_CONFIG', "'activation_function'"),

@@ -1,7 +1,22 @@
-/** The next-token loss every causal LM (GPT, Llama) shares. */
+/** What every causal LM (GPT, Llama) shares: the next-token loss and the logits-to-keep cut. */
+import { LlmkError } from '../errors.js';
 import { crossEntropy } from '../tensor/ops/fused.js';
-import { reshape } from '../tensor/ops/shape.js';
+import { reshape, slice } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+
+/**
+ * The last `keep` positions of hidden states (B, T, C), the only ones whose logits are wanted
+ * (Hugging Face's `logits_to_keep`): a prefill needs just the last position's, which saves the
+ * (T − 1)·C·V multiply-adds of the LM head. Undefined or ≥ T keeps every position.
+ */
+export function keepLastPositions(x: Tensor, keep: number | undefined): Tensor {
+  if (keep === undefined) return x;
+  if (!Number.isInteger(keep) || keep < 1) {
+    throw new LlmkError('LLMK_E_ARG', `logitsToKeep ${keep} is not allowed`, 'use a whole number ≥ 1');
+  }
+  const T = x.shape[1];
+  return keep >= T ? x : slice(x, 1, T - keep, T);
+}
 
 /** Mean cross-entropy of logits (B, T, V) against targets (B, T); targets equal to ignoreIndex are skipped. */
 export function nextTokenLoss(logits: Tensor, targets: Tensor, ignoreIndex = -100): Tensor {

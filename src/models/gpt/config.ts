@@ -21,8 +21,13 @@ export interface GPTConfig {
   /** Biases in linear layers and norms (GPT-2: true; many modern variants drop them). */
   bias: boolean;
   norm: 'layernorm' | 'rmsnorm';
-  /** 'gelu' (GPT-2, tanh approximation) or 'swiglu' (Llama-style gated MLP). */
+  /** 'gelu' (GPT-2) or 'swiglu' (Llama-style gated MLP). */
   mlp: 'gelu' | 'swiglu';
+  /**
+   * GELU form for mlp 'gelu': 'tanh' (GPT-2's approximation, HF `gelu_new`) or 'erf' (the exact
+   * form, PyTorch's `nn.GELU()` as nanoGPT uses it, HF `gelu`).
+   */
+  gelu: 'tanh' | 'erf';
   /** 'learned' absolute positions (GPT-2) or 'rotary' (RoPE, no position table). */
   positions: 'learned' | 'rotary';
   ropeTheta: number;
@@ -47,6 +52,7 @@ const schema = z
     bias: z.boolean().default(true),
     norm: z.enum(['layernorm', 'rmsnorm']).default('layernorm'),
     mlp: z.enum(['gelu', 'swiglu']).default('gelu'),
+    gelu: z.enum(['tanh', 'erf']).default('tanh'),
     positions: z.enum(['learned', 'rotary']).default('learned'),
     ropeTheta: z.number().positive().default(10000),
     dropout: z.number().min(0).lt(1).default(0),
@@ -78,7 +84,10 @@ export function gptConfig(input: GPTConfigInput): GPTConfig {
   return { ...c, nKvHead, nInner: c.nInner ?? 4 * c.nEmbd };
 }
 
-/** nanoGPT's CPU "baby" Shakespeare config (char-level, 4 layers, 4 heads, 128 dims, context 64). */
+/**
+ * nanoGPT's CPU "baby" Shakespeare config (char-level, 4 layers, 4 heads, 128 dims, context 64) with
+ * nanoGPT's model defaults: no biases (`bias = False` in its train.py) and the exact GELU (`nn.GELU()`).
+ */
 export const BABY_CONFIG: GPTConfigInput = {
   vocabSize: 65,
   nCtx: 64,
@@ -86,4 +95,6 @@ export const BABY_CONFIG: GPTConfigInput = {
   nHead: 4,
   nEmbd: 128,
   dropout: 0,
+  bias: false,
+  gelu: 'erf',
 };

@@ -44,9 +44,46 @@ test('initial loss is close to ln(V) and the KV-cache decode matches the full fo
       // Same math in a different order: f32 rounding only (< 1e-5 at these magnitudes).
       assert.ok(err < 1e-5, `cache decode differs by ${err}`);
       cache.dispose();
+      // logitsToKeep: the last positions' logits alone, identical to those rows of the full forward.
+      const last2 = model.forward(ids, { logitsToKeep: 2 });
+      assert.deepEqual(last2.shape, [1, 2, V]);
+      assert.deepEqual(last2.toArray(), full.slice(4 * V));
+      assert.deepEqual(model.forward(ids, { logitsToKeep: 99 }).toArray(), full);
+      assert.throws(() => model.forward(ids, { logitsToKeep: 0 }), /LLMK_E_ARG: logitsToKeep 0/);
     });
   });
 });
+
+test("nanoGPT's MLP form: gelu 'erf' applies the exact GELU", () => {
+  const base = { vocabSize: 7, nCtx: 4, nLayer: 1, nHead: 1, nEmbd: 4, bias: false } as const;
+  const [tanhModel, erfModel] = (['tanh', 'erf'] as const).map(
+    (g) => new GPT(engine, gptConfig({ ...base, gelu: g }), { rng: new Rng(6) }),
+  );
+  engine.scope(() => {
+    const x = engine.tensor(Float32Array.from([-2, -0.5, 0.3, 1.7]), [1, 1, 4]);
+    const fc = erfModel.transformer.h[0].mlp.c_fc.forward(x).toArray();
+    const expected = erfModel.transformer.h[0].mlp.c_proj.forward(
+      engine.tensor(Float32Array.from(fc.map((v) => 0.5 * v * (1 + erfRef(v / Math.SQRT2)))), [1, 1, 16]),
+    );
+    const got = erfModel.transformer.h[0].mlp.forward(x).toArray();
+    const err = Math.max(...got.map((v, i) => Math.abs(v - expected.toArray()[i])));
+    assert.ok(err < 1e-6, `exact GELU MLP differs by ${err}`);
+    const ids = engine.tensor(Int32Array.from([1, 2, 3]), [1, 3], 'i32');
+    assert.notDeepEqual(tanhModel.forward(ids).toArray(), erfModel.forward(ids).toArray());
+  });
+});
+
+/** erf by Abramowitz–Stegun 7.1.26 is too coarse here; this is the series/continued-fraction pair. */
+function erfRef(x: number): number {
+  const z = Math.abs(x);
+  let sum = z;
+  let term = z;
+  for (let n = 1; n < 60; n++) {
+    term *= (-z * z) / n;
+    sum += term / (2 * n + 1);
+  }
+  return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
+}
 
 test('modern variants (no bias, RMSNorm, SwiGLU, rotary, GQA) run forward and backward', () => {
   const cfg = gptConfig({

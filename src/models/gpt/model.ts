@@ -16,7 +16,7 @@ import { linear } from '../../tensor/ops/matmul.js';
 import { concat, contiguous, permute, reshape, slice, split, transpose } from '../../tensor/ops/shape.js';
 import type { Rng } from '../../tensor/random.js';
 import { shapeString, type Tensor } from '../../tensor/tensor.js';
-import { nextTokenLoss } from '../causal-lm.js';
+import { keepLastPositions, nextTokenLoss } from '../causal-lm.js';
 import type { GPTConfig } from './config.js';
 
 /** Per-layer keys and values of the tokens seen so far, (B, NKV, S, HS) each. */
@@ -95,6 +95,8 @@ export interface ForwardOptions {
   positionIds?: Tensor;
   /** (B, S) additive key mask (0 keep, −Infinity drop), e.g. from left padding. */
   keyMask?: Tensor;
+  /** Logits for the last this-many positions only (default all): (B, logitsToKeep, V). */
+  logitsToKeep?: number;
 }
 
 class CausalSelfAttention extends Module {
@@ -196,7 +198,7 @@ class MLP extends Module {
       const [gate, up] = split(h, [this.cfg.nInner, this.cfg.nInner], -1);
       a = mul(silu(gate), up); // (B, T, H)
     } else {
-      a = gelu(h, 'tanh'); // (B, T, H)
+      a = gelu(h, this.cfg.gelu === 'erf' ? 'none' : 'tanh'); // (B, T, H)
     }
     return dropout(this.c_proj.forward(a), this.cfg.dropout, this.training);
   }
@@ -272,7 +274,10 @@ export class GPT extends Module {
     this.lmHead = head;
   }
 
-  /** Logits (B, T, V) for token ids (B, T). With a cache, positions continue after the cached tokens. */
+  /**
+   * Logits (B, T, V) for token ids (B, T), or (B, logitsToKeep, V). With a cache, positions continue
+   * after the cached tokens.
+   */
   forward(idx: Tensor, options: ForwardOptions = {}): Tensor {
     const { engine, config } = this;
     if (idx.rank !== 2 || idx.dtype !== 'i32') {
@@ -312,8 +317,8 @@ export class GPT extends Module {
       x = block.forward(x, i, rot, options);
     });
     if (options.cache) options.cache.length += T;
-    x = tr.ln_f.forward(x); // (B, T, C)
-    return linear(x, this.lmHead); // (B, T, V)
+    x = tr.ln_f.forward(keepLastPositions(x, options.logitsToKeep)); // (B, T', C)
+    return linear(x, this.lmHead); // (B, T', V)
   }
 
   /** Mean cross-entropy of next-token prediction; targets (B, T) with ignoreIndex −100. */

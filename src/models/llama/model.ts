@@ -17,7 +17,7 @@ import { linear } from '../../tensor/ops/matmul.js';
 import { contiguous, reshape, transpose } from '../../tensor/ops/shape.js';
 import type { Rng } from '../../tensor/random.js';
 import { shapeString, type Tensor } from '../../tensor/tensor.js';
-import { nextTokenLoss } from '../causal-lm.js';
+import { keepLastPositions, nextTokenLoss } from '../causal-lm.js';
 import { KVCache } from '../gpt/model.js';
 import type { LlamaConfig } from './config.js';
 
@@ -27,6 +27,8 @@ export interface LlamaForwardOptions {
   keyMask?: Tensor;
   /** Not supported (rotary positions come from the cache length); present for the CausalLM interface. */
   positionIds?: Tensor;
+  /** Logits for the last this-many positions only (default all): (B, logitsToKeep, V). */
+  logitsToKeep?: number;
 }
 
 type Rot = { cos: Tensor; sin: Tensor };
@@ -175,8 +177,8 @@ export class Llama extends Module {
       x = layer.forward(x, i, rot, options);
     });
     if (options.cache) options.cache.length += T;
-    x = this.model.norm.forward(x); // (B, T, C)
-    return linear(x, this.lmHead); // (B, T, V)
+    x = this.model.norm.forward(keepLastPositions(x, options.logitsToKeep)); // (B, T', C)
+    return linear(x, this.lmHead); // (B, T', V)
   }
 
   /** Mean cross-entropy of next-token prediction; targets (B, T) with ignoreIndex −100. */
