@@ -32,6 +32,7 @@ import {
   encodeClassification,
   SequenceClassificationObjective,
 } from './objectives/classification.js';
+import type { TokenDropout } from './objectives/encoder-batch.js';
 import {
   encodeNer,
   type NerExample,
@@ -73,6 +74,8 @@ export interface FinetuneOptions {
   labels?: string[];
   trainer?: Partial<TrainerOptions>;
   classifierDropout?: number;
+  /** Replace training input tokens by the unknown token at this rate (word dropout; default 0). */
+  tokenDropout?: number;
   progress?: ProgressMode;
   /** Called after every evaluation (e.g. to print the curve as it grows). */
   onEval?: (info: EvalInfo) => void;
@@ -88,6 +91,24 @@ export interface FinetuneResult {
   wallSeconds: number;
   steps: number;
   finalLoss: number;
+}
+
+/** Word dropout onto the tokenizer's unknown token; the special tokens are never replaced. */
+function tokenDropoutFor(tokenizer: Tokenizer, p: number): TokenDropout | undefined {
+  if (p === 0) return undefined;
+  const unkId = tokenizer.tokenToId('[UNK]') ?? tokenizer.tokenToId('<unk>');
+  if (unkId === undefined)
+    throw new LlmkError(
+      'LLMK_E_ARG',
+      'token dropout needs an unknown token, and the tokenizer has neither [UNK] nor <unk>',
+      'drop --token-dropout or use a tokenizer with an unknown token',
+    );
+  const keep = new Set<number>();
+  for (const name of SPECIALS) {
+    const id = tokenizer.tokenToId(name);
+    if (id !== undefined) keep.add(id);
+  }
+  return { p, unkId, keep };
 }
 
 /** The metric that picks the best checkpoint: accuracy (classification) or entity F1 (NER). */
@@ -228,6 +249,7 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
   }
   const padId = tokenizer.padId() ?? 0;
   const save = (dir: string): void => saveBertPretrained(dir, model, tokenizer, taskInfo);
+  const tokenDropout = tokenDropoutFor(tokenizer, options.tokenDropout ?? 0);
 
   // 2. Encode and build the objective.
   let objective: Objective;
@@ -238,7 +260,15 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
     objective = new TokenClassificationObjective(
       model as BertForTokenClassification,
       { train: trainEx, val: devEx },
-      { batchSize, padId, labels, scheme, valTags: (dev as TaggedExample[]).map((s) => s.tags), save },
+      {
+        batchSize,
+        padId,
+        labels,
+        scheme,
+        valTags: (dev as TaggedExample[]).map((s) => s.tags),
+        save,
+        tokenDropout,
+      },
     );
   } else {
     const trainEx: ClassificationExample[] = await encodeClassification(
@@ -261,7 +291,15 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
     objective = new SequenceClassificationObjective(
       model as BertForSequenceClassification,
       { train: trainEx, val: devEx },
-      { batchSize, padId, labels, multiLabel: taskInfo.multiLabel, classWeights: weights, save },
+      {
+        batchSize,
+        padId,
+        labels,
+        multiLabel: taskInfo.multiLabel,
+        classWeights: weights,
+        save,
+        tokenDropout,
+      },
     );
   }
 

@@ -89,6 +89,7 @@ export function registerFinetune(program: Command): void {
     .option('--weight-decay <x>', '', '0.01')
     .option('--eval-interval <n>', '', '100')
     .option('--classifier-dropout <p>')
+    .option('--token-dropout <p>', 'replace training input tokens by [UNK] at this rate (word dropout)', '0')
     .option('--seed <n>', '', '1337')
     .option('--progress <mode>', 'bar | json | quiet', 'bar')
     .option('--json <file>', 'write the result (curve, best metrics, wall time) as JSON')
@@ -129,6 +130,7 @@ export function registerFinetune(program: Command): void {
         maxLength: num(s('maxLength'), '--max-length'),
         batchSize: num(s('batchSize'), '--batch-size'),
         classifierDropout: num(s('classifierDropout'), '--classifier-dropout'),
+        tokenDropout: num(s('tokenDropout'), '--token-dropout'),
         progress: s('progress') as ProgressMode,
         onEval: (h) =>
           process.stderr.write(

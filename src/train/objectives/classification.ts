@@ -18,7 +18,15 @@ import { mean, sum } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
-import { chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
+import {
+  checkTokenDropout,
+  chunks,
+  collate,
+  dropTokens,
+  type EncodedText,
+  maxPositionsOf,
+  type TokenDropout,
+} from './encoder-batch.js';
 
 export interface SequenceClassifier extends Module {
   readonly numLabels: number;
@@ -162,6 +170,8 @@ export interface ClassificationObjectiveOptions {
   /** Multi-label decision threshold on the sigmoid (default 0.5). */
   threshold?: number;
   save: (dir: string) => void;
+  /** Replace input tokens by the unknown token at this rate while training (default none). */
+  tokenDropout?: TokenDropout;
 }
 
 /** Predicted label indices of (B, L) logits: argmax, or every sigmoid ≥ threshold (multi-label). */
@@ -275,12 +285,14 @@ export class SequenceClassificationObjective implements Objective {
         'no training examples',
         'give a training file with labelled examples',
       );
+    checkTokenDropout(options.tokenDropout);
     this.unitsPerBatch = options.batchSize;
   }
 
   trainLoss(rng: DataRng): Tensor {
     const train = this.data.train;
-    const rows = Array.from({ length: this.options.batchSize }, () => train[rng.nextInt(train.length)]);
+    const picked = Array.from({ length: this.options.batchSize }, () => train[rng.nextInt(train.length)]);
+    const rows = dropTokens(picked, this.options.tokenDropout, rng);
     const logits = this.model.logits(
       collate(this.model.engine, rows, this.options.padId, maxPositionsOf(this.model)),
     );

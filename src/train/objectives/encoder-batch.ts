@@ -1,4 +1,6 @@
 /** Tokenized encoder examples and their collation into padded (B, T) BERT inputs. */
+import type { Rng } from '../../data/rng.js';
+import { LlmkError } from '../../errors.js';
 import type { BertInputs } from '../../models/bert/model.js';
 import type { Engine } from '../../tensor/engine.js';
 
@@ -62,4 +64,35 @@ export function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** Input-token dropout: each ordinary token becomes the unknown token with probability `p`. */
+export interface TokenDropout {
+  p: number;
+  unkId: number;
+  /** Ids never replaced ([CLS], [SEP], [PAD], …). */
+  keep: ReadonlySet<number>;
+}
+
+export function checkTokenDropout(d: TokenDropout | undefined): void {
+  if (d && !(d.p >= 0 && d.p < 1))
+    throw new LlmkError('LLMK_E_ARG', `token dropout ${d.p} is outside [0, 1)`, 'use e.g. 0.1');
+}
+
+/**
+ * Training rows with tokens replaced by the unknown token at rate `d.p` (word dropout, as in Lample
+ * et al. 2016's unknown-word replacement): the model must also read a word's context, which is what
+ * carries it to words it never saw in training. Returns `rows` itself when p is 0, drawing nothing
+ * from `rng`, so runs without it are unchanged.
+ */
+export function dropTokens<T extends EncodedText>(
+  rows: readonly T[],
+  d: TokenDropout | undefined,
+  rng: Rng,
+): T[] {
+  if (!d || d.p === 0) return [...rows];
+  return rows.map((r) => ({
+    ...r,
+    ids: r.ids.map((id) => (!d.keep.has(id) && rng.nextFloat() < d.p ? d.unkId : id)),
+  }));
 }

@@ -13,7 +13,16 @@ import { reshape } from '../../tensor/ops/shape.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
-import { batchLength, chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
+import {
+  batchLength,
+  checkTokenDropout,
+  chunks,
+  collate,
+  dropTokens,
+  type EncodedText,
+  maxPositionsOf,
+  type TokenDropout,
+} from './encoder-batch.js';
 
 export interface TokenClassifier extends Module {
   readonly numLabels: number;
@@ -190,6 +199,8 @@ export interface TokenClassificationObjectiveOptions {
   /** Gold tags per word of the validation sentences (for entity metrics). */
   valTags?: readonly (readonly string[])[];
   save: (dir: string) => void;
+  /** Replace input tokens by the unknown token at this rate while training (default none). */
+  tokenDropout?: TokenDropout;
 }
 
 export class TokenClassificationObjective implements Objective {
@@ -207,12 +218,14 @@ export class TokenClassificationObjective implements Objective {
         'give a training file with tagged sentences',
       );
     const mean = data.train.reduce((n, e) => n + e.ids.length, 0) / data.train.length;
+    checkTokenDropout(options.tokenDropout);
     this.unitsPerBatch = Math.round(options.batchSize * mean);
   }
 
   trainLoss(rng: DataRng): Tensor {
     const train = this.data.train;
-    const rows = Array.from({ length: this.options.batchSize }, () => train[rng.nextInt(train.length)]);
+    const picked = Array.from({ length: this.options.batchSize }, () => train[rng.nextInt(train.length)]);
+    const rows = dropTokens(picked, this.options.tokenDropout, rng);
     const logits = this.model.logits(
       collate(this.model.engine, rows, this.options.padId, maxPositionsOf(this.model)),
     );
