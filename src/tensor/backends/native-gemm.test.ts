@@ -34,6 +34,7 @@ const CASES: Case[] = [
   { M: 7, N: 33, K: 5 },
   { M: 1, N: 1000, K: 33 }, // GEMV (batch-1 decode)
   { M: 1, N: 37, K: 300, pad: 3 },
+  { M: 1, N: 400, K: 700, pad: 3, alpha: 0.5, beta: 0.25 }, // threaded GEMV (≥ 256K elements; K split for NN)
   { M: 8, N: 70, K: 300, pad: 2, beta: 0.5 }, // skinny path (decode with a few sequences)
   { M: 33, N: 1, K: 70 }, // matrix × vector
   { M: 70, N: 45, K: 300, pad: 5, alpha: 0.5, beta: 0.25 }, // two K blocks, beta accumulation
@@ -110,10 +111,24 @@ describe('native gemm', { skip }, () => {
     }
   }
 
+  test('threaded GEMV with K split (x·W, W row-major) repeats bit for bit at a fixed thread count', () => {
+    const [K, N] = [700, 400];
+    const A = rand(K, 7);
+    const B = rand(K * N, 8);
+    const once = () =>
+      withThreads(2, () => {
+        const C = new Float32Array(N);
+        native!.gemm(false, false, 1, N, K, 1, A, K, 0, B, N, 0, 0, C, N, 0, 1);
+        return C;
+      });
+    assertBitEqual(once(), once(), 'gemv 1x700x400');
+  });
+
   test('bit-identical for 1 and 2 threads (sizes exercising the threaded and GEMV paths)', () => {
     for (const [M, N, K] of [
       [200, 300, 260],
       [1, 4097, 300],
+      [1, 400, 700],
       [501, 1, 64],
       [24, 700, 33],
       [8, 700, 64],
