@@ -7,6 +7,7 @@ import { checkLabels, readClassificationFile, readNerFile } from '../data/tasks.
 import { LlmkError } from '../errors.js';
 import { classificationReport, confusionMatrix } from '../eval/classification.js';
 import { extractSpans, type SpanScheme, spanReport } from '../eval/spans.js';
+import { tagConstraints } from '../eval/tag-decode.js';
 import type { BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
 import { loadBertPretrained, type TaskInfo } from '../models/bert/hf.js';
 import type { Engine } from '../tensor/engine.js';
@@ -126,14 +127,19 @@ export async function tagEntities(
     { maxLength: task.maxLength, caseFeature: task.caseFeature ?? false },
   );
   const fallback = Math.max(0, task.labels.indexOf('O'));
+  const scheme = (task.scheme ?? 'IOB2') as SpanScheme;
   const p = model.engine.noGrad(() =>
     predictTokens(
       model as BertForTokenClassification,
       enc.map((e) => ({ ...e, labels: [] })),
-      { batchSize: options.batchSize ?? 32, padId: tokenizer.padId() ?? 0, fallback },
+      {
+        batchSize: options.batchSize ?? 32,
+        padId: tokenizer.padId() ?? 0,
+        fallback,
+        constraints: tagConstraints(task.labels, scheme),
+      },
     ),
   );
-  const scheme = (task.scheme ?? 'IOB2') as SpanScheme;
   return texts.map((text, i) => {
     const tags = p.words[i].map((j) => task.labels[j]);
     return extractSpans(tags, scheme).map((s) => {
@@ -185,12 +191,14 @@ export async function evaluateTask(
       caseFeature: task.caseFeature ?? false,
     });
     const fallback = Math.max(0, task.labels.indexOf('O'));
+    const scheme = (task.scheme ?? 'IOB2') as SpanScheme;
+    const constraints = tagConstraints(task.labels, scheme);
     const p = model.engine.noGrad(() =>
-      predictTokens(model as BertForTokenClassification, enc, { batchSize, padId, fallback }),
+      predictTokens(model as BertForTokenClassification, enc, { batchSize, padId, fallback, constraints }),
     );
     const gold = data.map((s) => s.tags);
     const pred = p.words.map((ws) => ws.map((j) => task.labels[j]));
-    const r = spanReport(gold, pred, { scheme: (task.scheme ?? 'IOB2') as SpanScheme });
+    const r = spanReport(gold, pred, { scheme });
     return {
       task: 'ner',
       examples: data.length,

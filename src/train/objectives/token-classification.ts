@@ -6,6 +6,7 @@
 import type { Rng as DataRng } from '../../data/rng.js';
 import { LlmkError } from '../../errors.js';
 import { type SpanScheme, spanReport } from '../../eval/spans.js';
+import { decodeTags, type TagConstraints, tagConstraints } from '../../eval/tag-decode.js';
 import type { BertInputs } from '../../models/bert/model.js';
 import type { Module } from '../../nn/module.js';
 import { crossEntropy } from '../../tensor/ops/fused.js';
@@ -149,7 +150,13 @@ export interface TokenPredictions {
 export function predictTokens(
   model: TokenClassifier,
   examples: readonly NerExample[],
-  options: { batchSize: number; padId: number; fallback: number },
+  options: {
+    batchSize: number;
+    padId: number;
+    fallback: number;
+    /** The tagging scheme's transition constraints (tagConstraints): Viterbi over them, else argmax per word. */
+    constraints?: TagConstraints | null;
+  },
 ): TokenPredictions {
   const engine = model.engine;
   const L = model.numLabels;
@@ -168,23 +175,17 @@ export function predictTokens(
       const T = logits.shape[1];
       const v = logits.toArray();
       rows.forEach((r, b) => {
-        const wp: number[] = [];
-        const ws: number[] = [];
-        for (const t of r.wordStarts) {
-          if (t < 0) {
-            wp.push(options.fallback);
-            ws.push(0);
-            continue;
-          }
+        // Log-softmax of each word's first sub-token; a truncated word is certain to be `fallback`.
+        const logProbs = r.wordStarts.map((t) => {
+          if (t < 0) return Array.from({ length: L }, (_, l) => (l === options.fallback ? 0 : -Infinity));
           const row = v.slice((b * T + t) * L, (b * T + t + 1) * L);
           const m = Math.max(...row);
-          const arg = row.indexOf(m);
-          const z = row.reduce((a, x) => a + Math.exp(x - m), 0);
-          wp.push(arg);
-          ws.push(1 / z);
-        }
-        words.push(wp);
-        scores.push(ws);
+          const logZ = m + Math.log(row.reduce((a, x) => a + Math.exp(x - m), 0));
+          return row.map((x) => x - logZ);
+        });
+        const path = decodeTags(logProbs, options.constraints ?? null);
+        words.push(path);
+        scores.push(path.map((l, w) => (r.wordStarts[w] < 0 ? 0 : Math.exp(logProbs[w][l]))));
       });
     });
   }
@@ -238,7 +239,12 @@ export class TokenClassificationObjective implements Objective {
     if (!val || val.length === 0 || !gold) return null;
     const o = this.options;
     const fallback = Math.max(0, o.labels.indexOf('O'));
-    const p = predictTokens(this.model, val, { batchSize: o.batchSize, padId: o.padId, fallback });
+    const p = predictTokens(this.model, val, {
+      batchSize: o.batchSize,
+      padId: o.padId,
+      fallback,
+      constraints: tagConstraints(o.labels, o.scheme),
+    });
     const pred = p.words.map((ws) => ws.map((i) => o.labels[i]));
     const r = spanReport(gold, pred, { scheme: o.scheme });
     return { loss: p.loss, f1: r.micro.f1, precision: r.micro.precision, recall: r.micro.recall };
