@@ -14,5 +14,6 @@ export { porterStem } from './porter.js';
 export { pyFixed } from './pyString.js';
 export * from './rouge.js';
 export * from './spans.js';
+export * from './tag-decode.js';
 export * from './ter.js';
 export * from './textFiles.js';
