@@ -25,13 +25,13 @@ const mlmSteps = Number(flag('--mlm-steps') ?? 5000);
 const mlmLr = Number(flag('--mlm-lr') ?? 1e-3);
 
 const common = { progress: 'quiet' as const, maxLength: 64, batchSize: 32 };
-const trainer = (steps: number, evalInterval: number, lr = 5e-4) => ({
+const trainer = (steps: number, evalInterval: number, lr = 5e-4, weightDecay = 0.01) => ({
   steps,
   evalInterval,
   lr,
   minLr: lr / 10,
   warmupSteps: 100,
-  weightDecay: 0.01,
+  weightDecay,
   seed: 1337,
 });
 
@@ -56,7 +56,8 @@ const RUNS: Record<string, (out: string) => FinetuneOptions> = {
     format: 'txt',
     vocabSize: 4000,
     output: out,
-    trainer: trainer(1500, 100),
+    tokenDropout: 0.1,
+    trainer: trainer(1500, 100, 1e-3, 0.1),
   }),
   conll: (out) => ({
     ...common,
@@ -68,7 +69,8 @@ const RUNS: Record<string, (out: string) => FinetuneOptions> = {
     maxLength: 128,
     vocabSize: 8000,
     output: out,
-    trainer: trainer(3000, 250),
+    tokenDropout: 0.1,
+    trainer: trainer(3000, 250, 1e-3),
   }),
   resume: (out) => ({
     ...common,
@@ -79,7 +81,7 @@ const RUNS: Record<string, (out: string) => FinetuneOptions> = {
     maxLength: 160,
     vocabSize: 4000,
     output: out,
-    trainer: trainer(2000, 200),
+    trainer: trainer(1500, 100, 2e-3),
   }),
 };
 
