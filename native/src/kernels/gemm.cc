@@ -351,6 +351,46 @@ void skinnyNT(int64_t M, int64_t K, float alpha, const float* A, int64_t lda, co
   }
 }
 
+// C[0:M, j0:j1] for small M (2..8, decode with a few sequences) with B row-major (K × N, Conv1D
+// weights as (in, out)): per block of 256 columns, four rows of B at a time are applied to every row of
+// A while they sit in L1, so B streams from memory once instead of being packed first.
+void skinnyNN(bool transA, int64_t M, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+              int64_t ldb, float beta, float* C, int64_t ldc, int64_t j0, int64_t j1) {
+  constexpr int64_t JB = 256;
+  alignas(64) float acc[8][JB];
+  auto a = [&](int64_t i, int64_t k) { return transA ? A[k * lda + i] : A[i * lda + k]; };
+  for (int64_t jb = j0; jb < j1; jb += JB) {
+    const int64_t w = std::min(JB, j1 - jb);
+    for (int64_t i = 0; i < M; i++) std::memset(acc[i], 0, sizeof(float) * w);
+    int64_t k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const float* r0 = B + k * ldb + jb;
+      const float* r1 = r0 + ldb;
+      const float* r2 = r1 + ldb;
+      const float* r3 = r2 + ldb;
+      for (int64_t i = 0; i < M; i++) {
+        const float x0 = a(i, k), x1 = a(i, k + 1), x2 = a(i, k + 2), x3 = a(i, k + 3);
+        float* c = acc[i];
+#pragma omp simd
+        for (int64_t j = 0; j < w; j++) c[j] += x0 * r0[j] + x1 * r1[j] + x2 * r2[j] + x3 * r3[j];
+      }
+    }
+    for (; k < K; k++) {
+      const float* r0 = B + k * ldb + jb;
+      for (int64_t i = 0; i < M; i++) {
+        const float x0 = a(i, k);
+        float* c = acc[i];
+#pragma omp simd
+        for (int64_t j = 0; j < w; j++) c[j] += x0 * r0[j];
+      }
+    }
+    for (int64_t i = 0; i < M; i++) {
+      float* out = C + i * ldc + jb;
+      for (int64_t j = 0; j < w; j++) out[j] = beta == 0.0f ? alpha * acc[i][j] : alpha * acc[i][j] + beta * out[j];
+    }
+  }
+}
+
 // Scales C by beta (beta 0 writes zeros): the whole GEMM when K = 0 or alpha = 0.
 void scaleC(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   for (int64_t i = 0; i < M; i++)
@@ -377,6 +417,12 @@ void gemmPart(int t, int n, bool transA, bool transB, int64_t M, int64_t N, int6
     int64_t i0, i1;
     splitRange((M + 15) / 16, t, n, &i0, &i1);
     gemvRange(!transA, K, alpha, B, transB ? 1 : ldb, A, lda, beta, C, ldc, i0 * 16, std::min(M, i1 * 16));
+    return;
+  }
+  if (M <= 8 && !transB) {
+    int64_t j0, j1;
+    splitRange((N + 15) / 16, t, n, &j0, &j1);
+    skinnyNN(transA, M, K, alpha, A, lda, B, ldb, beta, C, ldc, j0 * 16, std::min(N, j1 * 16));
     return;
   }
   if (M <= 8 && transB && !transA) {

@@ -35,7 +35,8 @@ const CASES: Case[] = [
   { M: 1, N: 1000, K: 33 }, // GEMV (batch-1 decode)
   { M: 1, N: 37, K: 300, pad: 3 },
   { M: 1, N: 400, K: 700, pad: 3, alpha: 0.5, beta: 0.25 }, // threaded GEMV (≥ 256K elements; K split for NN)
-  { M: 8, N: 70, K: 300, pad: 2, beta: 0.5 }, // skinny path (decode with a few sequences)
+  { M: 8, N: 70, K: 300, pad: 2, beta: 0.5 }, // skinny paths (decode with a few sequences)
+  { M: 3, N: 600, K: 37, pad: 1, alpha: 0.5 }, // skinny x·W: three 256-column blocks, K not a multiple of 4
   { M: 33, N: 1, K: 70 }, // matrix × vector
   { M: 70, N: 45, K: 300, pad: 5, alpha: 0.5, beta: 0.25 }, // two K blocks, beta accumulation
   { M: 150, N: 20, K: 17 }, // more rows than one MC block
