@@ -224,6 +224,8 @@ export interface Kernels {
    *   out = softmax(scores) · v;  lse (B, NH, T) = logsumexp of each score row, saved for backward.
    * mask (optional, additive) is read at mask[b·mb + h·mh + t·mt + s]; strides 0 broadcast.
    * A row with no visible key yields out = 0 and lse = −Infinity.
+   * kvStride (default S·HS) is the distance in elements between consecutive (b, kv head) blocks of k
+   * and v, so they may be the first S rows of longer per-head buffers (a KV cache read in place).
    */
   attentionForward(
     out: FloatArray,
@@ -241,6 +243,7 @@ export interface Kernels {
     HS: number,
     scale: number,
     causal: boolean,
+    kvStride?: number,
   ): void;
   /** Accumulates dq, dk, dv; recomputes the probabilities from q, k and lse (FlashAttention-2 style). */
   attentionBackward(

@@ -88,7 +88,7 @@ void attentionForward(float* out, float* lse, const float* q, const float* k, co
       const int64_t bh = w / blocks, t0 = (w % blocks) * QB;
       const int64_t m = sh.T - t0 < QB ? sh.T - t0 : QB;
       const int64_t b = bh / sh.NH, h = bh % sh.NH;
-      const int64_t kvOff = (b * sh.NKV + h / group) * sh.S * HS;
+      const int64_t kvOff = (b * sh.NKV + h / group) * sh.kvStride;
       const int64_t r0 = bh * sh.T + t0;
       const int64_t n = blockProbs(P.data(), q + r0 * HS, k + kvOff, sh, b, h, t0, m, nullptr, lse + r0);
       float* o = out + r0 * HS;
@@ -111,7 +111,7 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
     if (static_cast<int64_t>(dP.size()) < QB * sh.S) dP.resize(QB * sh.S);
     for (int64_t w = w0; w < w1; w++) {
       const int64_t b = w / sh.NKV, g = w % sh.NKV;
-      const int64_t kvOff = w * sh.S * HS;
+      const int64_t kvOff = w * sh.kvStride;
       for (int64_t h = g * group; h < (g + 1) * group; h++) {
         for (int64_t t0 = 0; t0 < sh.T; t0 += QB) {
           const int64_t m = sh.T - t0 < QB ? sh.T - t0 : QB;

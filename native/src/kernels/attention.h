@@ -8,6 +8,9 @@ namespace llmk {
 
 struct AttentionShape {
   int64_t B, NH, NKV, T, S, HS;
+  // Elements from one (batch, kv head) block of k and v to the next: S·HS for dense (B, NKV, S, HS);
+  // larger when k and v are the first S rows of a longer buffer (a KV cache read in place).
+  int64_t kvStride;
   float scale;
   bool causal;
   const float* mask;         // null: no mask

@@ -74,6 +74,18 @@ GemmArgs gemmArgs(const Args& a) {
   return g;
 }
 
+int64_t kvSpan(const AttentionShape& sh) {
+  return sh.B * sh.NKV == 0 ? 0 : (sh.B * sh.NKV - 1) * sh.kvStride + sh.S * sh.HS;
+}
+
+void readKvStride(const Args& a, size_t i, AttentionShape* sh) {
+  if (a.isNull(i)) return;
+  const int64_t stride = a.size(i, "kvStride");
+  if (stride < sh->S * sh->HS)
+    a.fail("kvStride " + std::to_string(stride) + " is below S·HS = " + std::to_string(sh->S * sh->HS));
+  sh->kvStride = stride;
+}
+
 AttentionShape attentionShape(const Args& a, size_t maskIdx, size_t first) {
   AttentionShape sh;
   sh.B = a.size(first, "B");
@@ -84,6 +96,7 @@ AttentionShape attentionShape(const Args& a, size_t maskIdx, size_t first) {
   sh.HS = a.size(first + 5, "HS");
   sh.scale = static_cast<float>(a.num(first + 6, "scale"));
   sh.causal = a.flag(first + 7, "causal");
+  sh.kvStride = sh.S * sh.HS;
   if (sh.NKV == 0 || sh.NH % sh.NKV != 0)
     a.fail("NH " + std::to_string(sh.NH) + " must be a multiple of NKV " + std::to_string(sh.NKV));
   const std::vector<int64_t> ms = a.ints(maskIdx + 1, "maskStrides");
@@ -284,8 +297,9 @@ void registerKernels(Napi::Env env, Napi::Object exports) {
               }));
 
   exports.Set("attentionForward", bind(env, "attentionForward", [](Args& a) {
-                const AttentionShape sh = attentionShape(a, 5, 7);
-                const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = sh.B * sh.NKV * sh.S * sh.HS;
+                AttentionShape sh = attentionShape(a, 5, 7);
+                readKvStride(a, 15, &sh);
+                const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = kvSpan(sh);
                 attentionForward(a.f32(0, "out", nq), a.f32(1, "lse", sh.B * sh.NH * sh.T), a.f32(2, "q", nq),
                                  a.f32(3, "k", nkv), a.f32(4, "v", nkv), sh);
                 return a.env().Undefined();

@@ -55,8 +55,9 @@ void registerRef(Napi::Env env, Napi::Object exports) {
             return a.env().Undefined();
           }));
   ref.Set("attentionForward", bind(env, "ref.attentionForward", [](Args& a) {
-            const AttentionShape sh = attentionShape(a, 5, 7);
-            const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = sh.B * sh.NKV * sh.S * sh.HS;
+            AttentionShape sh = attentionShape(a, 5, 7);
+            readKvStride(a, 15, &sh);
+            const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = kvSpan(sh);
             ref::attentionForward(a.f32(0, "out", nq), a.f32(1, "lse", sh.B * sh.NH * sh.T), a.f32(2, "q", nq),
                                   a.f32(3, "k", nkv), a.f32(4, "v", nkv), sh);
             return a.env().Undefined();

@@ -15,5 +15,9 @@ struct GemmArgs {
 GemmArgs gemmArgs(const Args& a);
 // B, NH, NKV, T, S, HS, scale, causal from index `first`; mask and its strides at maskIdx, maskIdx + 1.
 AttentionShape attentionShape(const Args& a, size_t maskIdx, size_t first);
+// The optional kvStride argument of attentionForward at index i (absent: dense k and v, S·HS).
+void readKvStride(const Args& a, size_t i, AttentionShape* sh);
+// Elements k and v must hold: B·NKV blocks kvStride apart, the last S·HS long.
+int64_t kvSpan(const AttentionShape& sh);
 
 }  // namespace llmk::napi

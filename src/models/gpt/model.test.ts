@@ -85,6 +85,34 @@ function erfRef(x: number): number {
   return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * sum);
 }
 
+test('decoding past the in-place cache capacity (16, then doubling) matches the full forward', () => {
+  const V = 11;
+  for (const eng of [engine, createEngine()]) {
+    const model = new GPT(eng, gptConfig({ vocabSize: V, nCtx: 48, nLayer: 2, nHead: 2, nEmbd: 16 }), {
+      rng: new Rng(7),
+    });
+    const ids = Array.from({ length: 40 }, (_, i) => (i * 7 + 3) % V);
+    eng.noGrad(() =>
+      eng.scope(() => {
+        const full = model.forward(eng.tensor(Int32Array.from(ids), [1, 40], 'i32')).toArray();
+        const cache = model.newCache();
+        const stepped = model
+          .forward(eng.tensor(Int32Array.from(ids.slice(0, 5)), [1, 5], 'i32'), { cache })
+          .toArray();
+        for (let t = 5; t < 40; t++)
+          stepped.push(
+            ...model.forward(eng.tensor(Int32Array.from([ids[t]]), [1, 1], 'i32'), { cache }).toArray(),
+          );
+        const err = Math.max(...full.map((x, i) => Math.abs(x - stepped[i])));
+        assert.ok(err < 1e-5, `${eng.backend.name}: cache decode differs by ${err}`);
+        assert.equal(cache.length, 40);
+        assert.equal(cache.keys[0]?.shape[2], 64, 'capacity doubled 16 → 32 → 64');
+        cache.dispose();
+      }),
+    );
+  }
+});
+
 test('modern variants (no bias, RMSNorm, SwiGLU, rotary, GQA) run forward and backward', () => {
   const cfg = gptConfig({
     vocabSize: 9,

@@ -139,6 +139,52 @@ describe('native attention', { skip }, () => {
     for (const key of ['out', 'lse', 'dq', 'dk', 'dv'] as const) assertBitEqual(one[key], two[key], key);
   });
 
+  test('k and v read in place from longer per-head buffers (kvStride) equal the dense call', () => {
+    const [B, NH, NKV, T, S, HS, cap] = [2, 4, 2, 1, 13, 8, 20];
+    const q = rand(B * NH * T * HS, 11);
+    const kd = rand(B * NKV * S * HS, 12);
+    const vd = rand(B * NKV * S * HS, 13);
+    // The same rows at the start of (B, NKV, cap, HS) buffers whose tails hold garbage.
+    const wide = (dense: Float32Array) => {
+      const out = rand(B * NKV * cap * HS, 14);
+      for (let bh = 0; bh < B * NKV; bh++)
+        out.set(dense.subarray(bh * S * HS, (bh + 1) * S * HS), bh * cap * HS);
+      return out;
+    };
+    const [kw, vw] = [wide(kd), wide(vd)];
+    for (const impl of ['native', 'ref', 'reference'] as const) {
+      const kern = impl === 'native' ? native! : impl === 'ref' ? addon!.ref : reference;
+      const dense = [new Float32Array(q.length), new Float32Array(B * NH * T)];
+      const strided = [new Float32Array(q.length), new Float32Array(B * NH * T)];
+      kern.attentionForward(dense[0], dense[1], q, kd, vd, null, [0, 0, 0], B, NH, NKV, T, S, HS, 0.35, true);
+      kern.attentionForward(
+        strided[0],
+        strided[1],
+        q,
+        kw,
+        vw,
+        null,
+        [0, 0, 0],
+        B,
+        NH,
+        NKV,
+        T,
+        S,
+        HS,
+        0.35,
+        true,
+        cap * HS,
+      );
+      assertBitEqual(strided[0], dense[0], `${impl} out`);
+      assertBitEqual(strided[1], dense[1], `${impl} lse`);
+    }
+    const z = new Float32Array(64);
+    assert.throws(
+      () => native!.attentionForward(z, z, z, z, z, null, [0, 0, 0], 1, 1, 1, 1, 4, 4, 1, false, 8),
+      /kvStride 8 is below S·HS = 16/,
+    );
+  });
+
   test('argument checks: NH not a multiple of NKV, short mask', () => {
     const z = new Float32Array(64);
     assert.throws(

@@ -131,6 +131,7 @@ export interface NativeAddon {
     HS: number,
     scale: number,
     causal: boolean,
+    kvStride?: number | null,
   ): void;
   attentionBackward(
     dq: F32,
@@ -626,6 +627,7 @@ export class NativeBackend implements Backend {
     HS: number,
     scale: number,
     causal: boolean,
+    kvStride?: number,
   ): void {
     if ([out, lse, q, k, v, mask].every(isF32))
       call(() =>
@@ -645,6 +647,7 @@ export class NativeBackend implements Backend {
           HS,
           scale,
           causal,
+          kvStride ?? null,
         ),
       );
     else
@@ -664,6 +667,7 @@ export class NativeBackend implements Backend {
         HS,
         scale,
         causal,
+        kvStride,
       );
   }
 

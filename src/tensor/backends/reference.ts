@@ -369,6 +369,7 @@ class ReferenceBackend implements Backend {
     HS: number,
     scale: number,
     causal: boolean,
+    kvStride = S * HS,
   ): void {
     const qo = ((b * NH + h) * T + t) * HS;
     for (let s = 0; s < S; s++) {
@@ -376,7 +377,7 @@ class ReferenceBackend implements Backend {
         row[s] = -Infinity;
         continue;
       }
-      const ko = ((b * NKV + hk) * S + s) * HS;
+      const ko = (b * NKV + hk) * kvStride + s * HS;
       let dot = 0;
       for (let d = 0; d < HS; d++) dot += q[qo + d] * k[ko + d];
       row[s] = scale * dot + (mask ? mask[b * ms[0] + h * ms[1] + t * ms[2] + s] : 0);
@@ -399,6 +400,7 @@ class ReferenceBackend implements Backend {
     HS: number,
     scale: number,
     causal: boolean,
+    kvStride = S * HS,
   ): void {
     const row = new Float64Array(S);
     const group = NH / NKV;
@@ -406,7 +408,25 @@ class ReferenceBackend implements Backend {
       for (let h = 0; h < NH; h++) {
         const hk = Math.floor(h / group);
         for (let t = 0; t < T; t++) {
-          this.scoreRow(row, q, k, mask, maskStrides, b, h, hk, t, NH, NKV, T, S, HS, scale, causal);
+          this.scoreRow(
+            row,
+            q,
+            k,
+            mask,
+            maskStrides,
+            b,
+            h,
+            hk,
+            t,
+            NH,
+            NKV,
+            T,
+            S,
+            HS,
+            scale,
+            causal,
+            kvStride,
+          );
           let max = -Infinity;
           for (let s = 0; s < S; s++) max = Math.max(max, row[s]);
           const oo = ((b * NH + h) * T + t) * HS;
@@ -423,7 +443,7 @@ class ReferenceBackend implements Backend {
             let acc = 0;
             for (let s = 0; s < S; s++) {
               const p = Math.exp(row[s] - max) / sum;
-              acc += p * v[((b * NKV + hk) * S + s) * HS + d];
+              acc += p * v[(b * NKV + hk) * kvStride + s * HS + d];
             }
             out[oo + d] = acc;
           }

@@ -270,8 +270,24 @@ export interface AttentionOptions {
 }
 
 /**
+ * Elements between consecutive (batch, kv head) blocks when `t` (B, NKV, S, HS) has dense rows and
+ * evenly spaced blocks, as the first S rows of a longer per-head buffer do (a KV cache's view); else null.
+ */
+function kvBlockStride(t: Tensor): number | null {
+  const [B, NKV, S, HS] = t.shape;
+  const [s0, s1, s2, s3] = t.strides;
+  if (t.dtype === 'i32' || (HS > 1 && s3 !== 1) || (S > 1 && s2 !== HS)) return null;
+  if (B * NKV <= 1) return S * HS;
+  const block = NKV > 1 ? s1 : s0;
+  if (B > 1 && NKV > 1 && s0 !== NKV * block) return null;
+  return block >= S * HS ? block : null;
+}
+
+/**
  * Fused scaled-dot-product attention: q (B, NH, T, HS), k and v (B, NKV, S, HS) → (B, NH, T, HS).
- * NKV < NH is grouped-query attention (NH must be a multiple of NKV).
+ * NKV < NH is grouped-query attention (NH must be a multiple of NKV). Without autograd, k and v may
+ * be views of the first S rows of longer per-head buffers (KVCache's in-place cache): they are read
+ * where they are, not copied.
  */
 export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOptions = {}): Tensor {
   const engine = q.engine;
@@ -302,9 +318,14 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
   }
   const scale = options.scale ?? 1 / Math.sqrt(HS);
   const causal = options.causal ?? false;
+  // Without autograd a KV cache's views are read in place (nothing needs kc, vc for a backward).
+  const stride = !engine.isGradEnabled() && !k.isContiguous() ? kvBlockStride(k) : null;
+  const inPlace = stride !== null && kvBlockStride(v) === stride;
   const qc = contiguous(q);
-  const kc = contiguous(k);
-  const vc = contiguous(v);
+  const kc = inPlace ? k : contiguous(k);
+  const vc = inPlace ? v : contiguous(v);
+  const kvData = (t: Tensor): FloatArray =>
+    inPlace ? (t.buffer.subarray(t.offset) as FloatArray) : floats(t);
   let mask: Tensor | null = null;
   let maskStrides = [0, 0, 0];
   if (options.mask) {
@@ -335,8 +356,8 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     floats(out),
     floats(lse),
     floats(qc),
-    floats(kc),
-    floats(vc),
+    kvData(kc),
+    kvData(vc),
     mf,
     maskStrides,
     B,
@@ -347,7 +368,9 @@ export function attention(q: Tensor, k: Tensor, v: Tensor, options: AttentionOpt
     HS,
     scale,
     causal,
+    inPlace ? (stride as number) : undefined,
   );
+  if (inPlace) return out;
   return record(out, 'attention', [qc, kc, vc], (g, sink) => {
     const gq = sink.grad(qc);
     const gk = sink.grad(kc);

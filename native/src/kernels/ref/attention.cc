@@ -18,7 +18,7 @@ double rowProbs(std::vector<double>& p, const float* q, const float* k, const At
     const bool visible = !sh.causal || s <= t + (sh.S - sh.T);
     double score = -INFINITY;
     if (visible) {
-      const float* ks = k + ((b * sh.NKV + kvh) * sh.S + s) * HS;
+      const float* ks = k + (b * sh.NKV + kvh) * sh.kvStride + s * HS;
       double acc = 0;
       for (int64_t i = 0; i < HS; i++) acc += static_cast<double>(qt[i]) * ks[i];
       score = sh.scale * acc;
@@ -48,7 +48,7 @@ void attentionForward(float* out, float* lse, const float* q, const float* k, co
       for (int64_t t = 0; t < sh.T; t++) {
         const int64_t r = (b * sh.NH + h) * sh.T + t;
         lse[r] = static_cast<float>(rowProbs(p, q, k, sh, b, h, t));
-        const float* vh = v + (b * sh.NKV + h / (sh.NH / sh.NKV)) * sh.S * HS;
+        const float* vh = v + (b * sh.NKV + h / (sh.NH / sh.NKV)) * sh.kvStride;
         for (int64_t i = 0; i < HS; i++) {
           double acc = 0;
           for (int64_t s = 0; s < sh.S; s++) acc += p[s] * vh[s * HS + i];
@@ -66,7 +66,7 @@ void attentionBackward(float* dq, float* dk, float* dv, const float* dout, const
       for (int64_t t = 0; t < sh.T; t++) {
         const int64_t r = (b * sh.NH + h) * sh.T + t;
         rowProbs(p, q, k, sh, b, h, t);
-        const int64_t kvOff = (b * sh.NKV + h / (sh.NH / sh.NKV)) * sh.S * HS;
+        const int64_t kvOff = (b * sh.NKV + h / (sh.NH / sh.NKV)) * sh.kvStride;
         const float* g = dout + r * HS;
         double pdp = 0;
         for (int64_t s = 0; s < sh.S; s++) {
