@@ -28,6 +28,10 @@ import type { GPTConfig } from './config.js';
  * With autograd the cache grows by `concat`, so gradients flow through it.
  */
 export class KVCache {
+  /**
+   * Per layer: (B, NKV, S, HS) with autograd; without it the (B, NKV, capacity, HS) buffer whose
+   * first `length` rows are filled (`append` returns the (B, NKV, S, HS) views).
+   */
   readonly keys: Array<Tensor | null>;
   readonly values: Array<Tensor | null>;
   /** Tokens cached so far. */
