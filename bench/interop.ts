@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generate } from '../src/infer/generate.js';
-import { convertModel } from '../src/io/convert.js';
-import { loadAnyModel } from '../src/io/load-any.js';
+import { convertModel } from '../src/models/convert.js';
+import { loadCausalLM } from '../src/models/load.js';
 import { createEngine } from '../src/tensor/create.js';
 
 export interface InteropBenchOptions {
@@ -56,7 +56,7 @@ export async function runInteropBench(options: InteropBenchOptions = {}): Promis
   );
 
   // One untimed generation first: the first model run in a process pays for JIT and thread start-up.
-  await generate(loadAnyModel(engine, model, { tokenizer }).model, [1], { temperature: 0, maxTokens: STEPS });
+  await generate(loadCausalLM(engine, model, { tokenizer }).model, [1], { temperature: 0, maxTokens: STEPS });
   const rows: InteropBenchRow[] = [];
   for (const backend of ['default', 'reference'] as const) {
     const eng = backend === 'default' ? engine : createEngine({ backend: 'reference' });
@@ -64,7 +64,7 @@ export async function runInteropBench(options: InteropBenchOptions = {}): Promis
     for (const [format, path] of Object.entries(paths)) {
       if (backend === 'reference' && format !== 'llama2c') continue;
       const l0 = performance.now();
-      const loaded = loadAnyModel(eng, path, format === 'llama2c' ? { tokenizer } : {});
+      const loaded = loadCausalLM(eng, path, format === 'llama2c' ? { tokenizer } : {});
       const loadMs = performance.now() - l0;
       await generate(loaded.model, [1], { temperature: 0, maxTokens: STEPS }); // warm-up (JIT, thread pool)
       const times: number[] = [];

@@ -2,12 +2,11 @@
 export * from './data/index.js';
 export { type ErrorCode, LlmkError } from './errors.js';
 export * from './eval/index.js';
+export * from './formats/index.js';
 export * from './infer/index.js';
-export * from './io/index.js';
-export * from './models/bert/index.js';
-export * from './models/gpt/index.js';
-export * from './models/llama/index.js';
+export * from './models/index.js';
 export * from './nn/index.js';
+export * from './tasks/index.js';
 export * from './tensor/index.js';
 export * from './tokenize/index.js';
 export * from './track/index.js';

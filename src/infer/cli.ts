@@ -3,14 +3,9 @@
  * the generated text to stdout as it comes, and report timings on stderr (so stdout can be piped).
  */
 import { LlmkError } from '../errors.js';
+import type { CausalLM } from '../models/causal-lm.js';
 import type { Tokenizer } from '../tokenize/types.js';
-import {
-  type CausalLM,
-  type FinishReason,
-  type GenerateOptions,
-  generateStream,
-  type TextCodec,
-} from './generate.js';
+import { type FinishReason, type GenerateOptions, generateStream, type TextCodec } from './generate.js';
 
 export interface RunGenerateOptions
   extends Omit<GenerateOptions, 'codec' | 'rng' | 'logitsProcessors' | 'padTokenId'> {

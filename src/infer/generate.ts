@@ -9,37 +9,14 @@
  * so a padded row computes exactly what it would alone.
  */
 import { check, LlmkError } from '../errors.js';
-import type { Engine } from '../tensor/engine.js';
+import type { CausalLM, CausalLMForwardOptions } from '../models/causal-lm.js';
 import { Rng } from '../tensor/random.js';
-import type { Tensor } from '../tensor/tensor.js';
 import { type LogitsProcessor, Sampler, type SamplingOptions } from './sampling.js';
 
 /** Text ↔ token ids, as generation needs it; sync or async (see `tokenizerCodec` for a llmk Tokenizer). */
 export interface TextCodec {
   encode(text: string): number[] | Promise<number[]>;
   decode(ids: readonly number[]): string | Promise<string>;
-}
-
-export interface CausalLMForwardOptions<C> {
-  cache?: C;
-  /** (B, T) i32 positions. */
-  positionIds?: Tensor;
-  /** (B, S) additive key mask, S = cached + new tokens. */
-  keyMask?: Tensor;
-  /** Logits for the last this-many positions only. */
-  logitsToKeep?: number;
-}
-
-/** What generation needs from a model: logits (B, T, V) for ids (B, T), with a KV cache. */
-export interface CausalLM<C extends { dispose(): void } = { dispose(): void }> {
-  readonly engine: Engine;
-  readonly config: { vocabSize: number; nCtx: number };
-  /** When present, generation restores this training flag afterwards. */
-  training?: boolean;
-  forward(idx: Tensor, options: CausalLMForwardOptions<C>): Tensor;
-  newCache(): C;
-  eval(): unknown;
-  train?(on: boolean): unknown;
 }
 
 export interface GenerateOptions extends SamplingOptions {

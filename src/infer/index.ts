@@ -8,8 +8,6 @@ export {
   tokenizerCodec,
 } from './cli.js';
 export {
-  type CausalLM,
-  type CausalLMForwardOptions,
   type FinishReason,
   type GenerateEvent,
   type GenerateOptions,

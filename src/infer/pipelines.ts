@@ -9,16 +9,18 @@ import { classificationReport, confusionMatrix } from '../eval/classification.js
 import { extractSpans, type SpanScheme, spanReport } from '../eval/spans.js';
 import { tagConstraints } from '../eval/tag-decode.js';
 import type { BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
-import { loadBertPretrained, type TaskInfo } from '../models/bert/hf.js';
-import type { Engine } from '../tensor/engine.js';
-import type { Tokenizer } from '../tokenize/types.js';
+import { asBert } from '../models/bert/hf.js';
+import { loadModel } from '../models/load.js';
+import type { TaskInfo } from '../models/task-info.js';
 import {
   classificationMetrics,
   encodeClassification,
   encodeTexts,
   predictClassification,
-} from '../train/objectives/classification.js';
-import { encodeNer, encodeWords, predictTokens } from '../train/objectives/token-classification.js';
+} from '../tasks/classification.js';
+import { encodeNer, encodeWords, predictTokens } from '../tasks/token-classification.js';
+import type { Engine } from '../tensor/engine.js';
+import type { Tokenizer } from '../tokenize/types.js';
 
 export interface TaskModel {
   model: BertForSequenceClassification | BertForTokenClassification;
@@ -28,7 +30,8 @@ export interface TaskModel {
 
 /** Loads a directory written by `llmk finetune` (config.json with id2label and llmk_task). */
 export function loadTaskModel(engine: Engine, dir: string): TaskModel {
-  const loaded = loadBertPretrained(engine, dir);
+  const loaded = loadModel(engine, dir);
+  const model = asBert(loaded.model, dir);
   if (!loaded.task || !loaded.tokenizer) {
     throw new LlmkError(
       'LLMK_E_CHECKPOINT',
@@ -36,9 +39,8 @@ export function loadTaskModel(engine: Engine, dir: string): TaskModel {
       'fine-tune one with llmk finetune',
     );
   }
-  loaded.model.eval();
   return {
-    model: loaded.model as BertForSequenceClassification | BertForTokenClassification,
+    model: model as BertForSequenceClassification | BertForTokenClassification,
     tokenizer: loaded.tokenizer,
     task: loaded.task,
   };

@@ -15,7 +15,7 @@ import {
   ggufString,
   ggufStringArray,
   readGguf,
-} from '../io/gguf.js';
+} from '../formats/gguf.js';
 import { HfTokenizerAdapter } from './hf.js';
 import { SpmTokenizer, TOKEN_TYPE } from './spm.js';
 import type { Tokenizer } from './types.js';

@@ -3,7 +3,8 @@
  * `encoder.json` + `vocab.bpe`, a GGUF file's vocabulary, llama2.c's `tokenizer.bin`, and the JSON
  * our own SPM tokenizer writes.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LlmkError } from '../errors.js';
 import { CharTokenizer } from './char.js';
 import { parseJsonFile, readFileOrThrow } from './files.js';
@@ -76,4 +77,13 @@ export function loadTokenizer(path: string): Tokenizer {
     return new SpmTokenizer(vocab as unknown as SpmVocab);
   }
   return CharTokenizer.fromHfJson(record) ?? HfTokenizerAdapter.fromJSON(readFileSync(path, 'utf8'), path);
+}
+
+/** tokenizer.json, else a llama2.c tokenizer.bin (what llmk writes for llama2.c-born models), in a model directory. */
+export function tokenizerInDir(dir: string): Tokenizer | null {
+  for (const name of ['tokenizer.json', 'tokenizer.bin']) {
+    const p = join(dir, name);
+    if (existsSync(p)) return loadTokenizer(p);
+  }
+  return null;
 }

@@ -19,25 +19,25 @@ import { LlmkError } from '../errors.js';
 import type { SpanScheme } from '../eval/spans.js';
 import { type BertConfigInput, bertConfig } from '../models/bert/config.js';
 import { BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
-import { loadBertPretrained, saveBertPretrained, type TaskInfo } from '../models/bert/hf.js';
+import { asBert } from '../models/bert/hf.js';
+import { loadModel } from '../models/load.js';
+import { saveModel } from '../models/save.js';
+import type { TaskInfo } from '../models/task-info.js';
+import {
+  balancedClassWeights,
+  type ClassificationExample,
+  encodeClassification,
+} from '../tasks/classification.js';
+import type { TokenDropout } from '../tasks/encoder-batch.js';
+import { encodeNer, type NerExample } from '../tasks/token-classification.js';
 import type { Engine } from '../tensor/engine.js';
 import { Rng } from '../tensor/random.js';
 import { trainTokenizer } from '../tokenize/train.js';
 import type { Tokenizer } from '../tokenize/types.js';
 import type { ProgressMode } from '../track/progress.js';
 import type { Objective } from './objective.js';
-import {
-  balancedClassWeights,
-  type ClassificationExample,
-  encodeClassification,
-  SequenceClassificationObjective,
-} from './objectives/classification.js';
-import type { TokenDropout } from './objectives/encoder-batch.js';
-import {
-  encodeNer,
-  type NerExample,
-  TokenClassificationObjective,
-} from './objectives/token-classification.js';
+import { SequenceClassificationObjective } from './objectives/classification.js';
+import { TokenClassificationObjective } from './objectives/token-classification.js';
 import { type EvalInfo, Trainer, type TrainerOptions } from './trainer.js';
 
 export type TaskName = 'classification' | 'ner';
@@ -205,7 +205,7 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
   let tokenizer: Tokenizer;
   let model: BertForSequenceClassification | BertForTokenClassification;
   if (options.model) {
-    const loaded = loadBertPretrained(engine, options.model, {
+    const loaded = loadModel(engine, options.model, {
       architecture: ner ? 'BertForTokenClassification' : 'BertForSequenceClassification',
       task: taskInfo,
     });
@@ -215,14 +215,16 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
         `${options.model} has no tokenizer.json`,
         'save the tokenizer with the model',
       );
-    if (caseFeature && loaded.config.typeVocabSize < 4)
+    const bert = asBert(loaded.model, options.model);
+    if (caseFeature && bert.config.typeVocabSize < 4)
       throw new LlmkError(
         'LLMK_E_CONFIG',
-        `--case-feature needs type_vocab_size ≥ 4, ${options.model} has ${loaded.config.typeVocabSize}`,
+        `--case-feature needs type_vocab_size ≥ 4, ${options.model} has ${bert.config.typeVocabSize}`,
         'pretrain with typeVocabSize 4 or drop --case-feature',
       );
     tokenizer = loaded.tokenizer;
-    model = loaded.model as BertForSequenceClassification | BertForTokenClassification;
+    model = bert as BertForSequenceClassification | BertForTokenClassification;
+    model.train();
   } else {
     const texts = ner
       ? (train as TaggedExample[]).map((s) => s.tokens.join(joiner))
@@ -248,7 +250,7 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
       : new BertForSequenceClassification(engine, config, head);
   }
   const padId = tokenizer.padId() ?? 0;
-  const save = (dir: string): void => saveBertPretrained(dir, model, tokenizer, taskInfo);
+  const save = (dir: string): void => saveModel(dir, model, { tokenizer, task: taskInfo });
   const tokenDropout = tokenDropoutFor(tokenizer, options.tokenDropout ?? 0);
 
   // 2. Encode and build the objective.

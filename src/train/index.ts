@@ -1,7 +1,7 @@
 export { type FinetuneOptions, type FinetuneResult, finetune } from './finetune.js';
 export type { EvalMetrics, Objective } from './objective.js';
 export { CausalLMObjective, type CausalLMObjectiveOptions } from './objectives/causal-lm.js';
-export { classificationLoss, SequenceClassificationObjective } from './objectives/classification.js';
+export { SequenceClassificationObjective } from './objectives/classification.js';
 export { MaskedLMObjective, type MaskedLMObjectiveOptions, pretrainingLoss } from './objectives/mlm.js';
 export { buildNspPairs, type MaskingOptions, maskTokens } from './objectives/mlm-data.js';
 export { TokenClassificationObjective } from './objectives/token-classification.js';

@@ -11,14 +11,14 @@ import { Rng as DataRng } from '../data/rng.js';
 import { LlmkError } from '../errors.js';
 import { type BertConfigInput, bertConfig } from '../models/bert/config.js';
 import { BertForMaskedLM, BertForPreTraining } from '../models/bert/heads.js';
-import { saveBertPretrained } from '../models/bert/hf.js';
+import { saveModel } from '../models/save.js';
+import { encodeTexts } from '../tasks/classification.js';
 import type { Engine } from '../tensor/engine.js';
 import { Rng } from '../tensor/random.js';
 import { loadTokenizer } from '../tokenize/load.js';
 import { trainTokenizer } from '../tokenize/train.js';
 import type { Tokenizer } from '../tokenize/types.js';
 import type { ProgressMode } from '../track/progress.js';
-import { encodeTexts } from './objectives/classification.js';
 import { MaskedLMObjective, type MlmExample } from './objectives/mlm.js';
 import { buildNspPairs } from './objectives/mlm-data.js';
 import { type EvalInfo, Trainer, type TrainerOptions } from './trainer.js';
@@ -161,7 +161,7 @@ export async function pretrainMlm(engine: Engine, options: MlmPretrainOptions): 
     },
   );
   const result = await trainer.run();
-  saveBertPretrained(options.output, model, tokenizer);
+  saveModel(options.output, model, { tokenizer });
   return {
     steps: result.steps,
     finalLoss: result.finalLoss,

@@ -10,9 +10,9 @@ import { z } from 'zod';
 import { TokenWindowSampler } from '../data/sampler.js';
 import { MemoryTokens, openShard } from '../data/shards.js';
 import { LlmkError } from '../errors.js';
-import { loadCheckpoint } from '../io/pretrained.js';
 import { gptConfig } from '../models/gpt/config.js';
 import { GPT } from '../models/gpt/model.js';
+import { loadModel } from '../models/load.js';
 import type { Engine } from '../tensor/engine.js';
 import { Rng } from '../tensor/random.js';
 import { CharTokenizer } from '../tokenize/char.js';
@@ -186,7 +186,7 @@ export async function pretrain(engine: Engine, cfg: PretrainConfig): Promise<Pre
   }
   const seed = cfg.trainer.seed ?? DEFAULT_TRAINER_OPTIONS.seed;
   const model = cfg.resume
-    ? loadCheckpoint(engine, cfg.resume).model
+    ? resumedGPT(engine, cfg.resume)
     : new GPT(engine, gptConfig({ ...cfg.model, vocabSize }), { rng: new Rng(seed) });
   if (cfg.batch.seqLen > model.config.nCtx) {
     throw new LlmkError(
@@ -208,4 +208,17 @@ export async function pretrain(engine: Engine, cfg: PretrainConfig): Promise<Pre
   const result = await trainer.run();
   run.close();
   return { ...result, runDir: run.path };
+}
+
+/** The GPT of a checkpoint directory being resumed (pretrain's config describes a GPT). */
+function resumedGPT(engine: Engine, dir: string): GPT {
+  const { model, modelType } = loadModel(engine, dir);
+  if (!(model instanceof GPT)) {
+    throw new LlmkError(
+      'LLMK_E_CHECKPOINT',
+      `${dir} holds a ${modelType} model, not GPT-2`,
+      'resume from a checkpoint of this pretraining run',
+    );
+  }
+  return model;
 }

@@ -7,8 +7,9 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng as DataRng, type RngState as DataRngState } from '../data/rng.js';
 import { check, LlmkError } from '../errors.js';
-import { readModelWeights, writeDirAtomic, writeJsonAtomic } from '../io/checkpoint.js';
-import { readSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../io/safetensors.js';
+import { writeDirAtomic, writeJsonAtomic } from '../formats/atomic.js';
+import { readSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
+import { loadWeightsInto } from '../models/load.js';
 import { FlatParameters } from '../nn/params.js';
 import type { Engine } from '../tensor/engine.js';
 import { Rng, type RngState } from '../tensor/random.js';
@@ -367,7 +368,7 @@ export class Trainer {
         'the checkpoint is corrupt; resume from another one',
       );
     }
-    objective.model.loadState(readModelWeights(dir));
+    loadWeightsInto(objective.model, dir);
     const trainer = new Trainer(engine, objective, { ...state.options, ...overrides }, extras);
     const opt = readSafetensors(join(dir, 'optimizer.safetensors'));
     for (const e of trainer.params.entries) {

@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { tokenizerCodec } from '../../src/infer/cli.js';
 import { generate } from '../../src/infer/generate.js';
-import { saveCheckpoint, saveModelFiles } from '../../src/io/checkpoint.js';
-import { loadCheckpoint } from '../../src/io/pretrained.js';
 import { gptConfig } from '../../src/models/gpt/config.js';
 import { GPT } from '../../src/models/gpt/model.js';
+import { loadCausalLM } from '../../src/models/load.js';
+import { saveModel, writeModelFiles } from '../../src/models/save.js';
 import { createEngine } from '../../src/tensor/create.js';
 import { Rng } from '../../src/tensor/random.js';
 import { CharTokenizer } from '../../src/tokenize/char.js';
@@ -34,9 +34,9 @@ test('llmk generate streams a checkpoint’s greedy continuation to stdout, stat
     initStd: 0.5,
   });
   const dir = join(mkdtempSync(join(tmpdir(), 'llmk-gen-')), 'ckpt');
-  saveCheckpoint(dir, new GPT(engine, cfg, { rng: new Rng(5) }), { tokenizer });
+  saveModel(dir, new GPT(engine, cfg, { rng: new Rng(5) }), { tokenizer });
 
-  const { model } = loadCheckpoint(engine, dir);
+  const { model } = loadCausalLM(engine, dir);
   const codec = tokenizerCodec(tokenizer);
   const prompt = await codec.encode('the ');
   const expected = await generate(model, prompt, { temperature: 0, maxTokens: 12, codec });
@@ -61,7 +61,7 @@ test('llmk generate streams a checkpoint’s greedy continuation to stdout, stat
 
   // An EOS id in generation_config.json ends the text before that token.
   const eos = expected.tokens[5];
-  saveModelFiles(dir, model, null, { eos_token_id: eos }); // tokenizer.json stays
+  writeModelFiles(dir, model, { special: { eosTokenId: eos } }); // tokenizer.json stays
   const ended = llmk('generate', '-m', dir, '-p', 'the ', '-t', '0', '-n', '12', '--echo');
   assert.equal(ended.status, 0, ended.stderr);
   const kept = await codec.decode(expected.tokens.slice(0, expected.tokens.indexOf(eos)));

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors } from '../../src/formats/safetensors.js';
 import { bertConfig } from '../../src/models/bert/config.js';
 import { BertForPreTraining } from '../../src/models/bert/heads.js';
 import { createEngine } from '../../src/tensor/create.js';

@@ -8,17 +8,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readGguf } from '../../src/io/gguf.js';
-import { llamaToGguf } from '../../src/io/gguf-llama.js';
-import { loadAnyModel } from '../../src/io/load-any.js';
+import { readGguf } from '../../src/formats/gguf.js';
+import { llamaToGguf } from '../../src/models/llama/gguf.js';
 import { Llama } from '../../src/models/llama/model.js';
+import { loadModel } from '../../src/models/load.js';
 import { createEngine } from '../../src/tensor/create.js';
 import { Llama2cTokenizer } from '../../src/tokenize/llama2c.js';
 import { REPO_ROOT, sharedDataPath } from './sharedData.js';
 
 test('llmk GGUF metadata has llama.cpp’s keys and value types (Llama, SentencePiece vocabulary)', () => {
   const fixtures = join(REPO_ROOT, 'test', 'golden', 'fixtures', 'llama2c-stories260K');
-  const loaded = loadAnyModel(createEngine({ backend: 'reference' }), join(fixtures, 'stories260K.bin'), {
+  const loaded = loadModel(createEngine({ backend: 'reference' }), join(fixtures, 'stories260K.bin'), {
     tokenizer: join(fixtures, 'tok512.bin'),
   });
   assert.ok(loaded.model instanceof Llama && loaded.tokenizer instanceof Llama2cTokenizer);

@@ -27,7 +27,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors, type SafetensorsTensor } from '../../src/io/index.js';
+import { readSafetensors, type SafetensorsTensor } from '../../src/formats/safetensors.js';
 import {
   add,
   attention,

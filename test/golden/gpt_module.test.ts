@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors } from '../../src/formats/safetensors.js';
 import { gptConfig } from '../../src/models/gpt/config.js';
 import { GPT } from '../../src/models/gpt/model.js';
 import { FlatParameters } from '../../src/nn/params.js';

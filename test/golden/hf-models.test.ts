@@ -1,26 +1,26 @@
 /**
  * Tiny random GPT-2, Llama and Qwen2 models written by scripts/golden/hf_models.py (plain PyTorch
  * with transformers' semantics, HF tensor names, transformers-style config.json): loading each
- * directory with fromPretrained and running the forward pass reproduces PyTorch's logits.
+ * directory with loadCausalLM and running the forward pass reproduces PyTorch's logits.
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fromPretrained } from '../../src/io/pretrained.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors } from '../../src/formats/safetensors.js';
+import { loadCausalLM } from '../../src/models/load.js';
 import { createEngine } from '../../src/tensor/create.js';
 import { REPO_ROOT } from './sharedData.js';
 
 const engine = createEngine();
 
 for (const name of ['gpt2', 'llama', 'qwen2']) {
-  test(`hf-tiny-${name}: fromPretrained logits match PyTorch within 1e-4`, () => {
+  test(`hf-tiny-${name}: loadCausalLM logits match PyTorch within 1e-4`, () => {
     const dir = join(REPO_ROOT, 'test', 'golden', 'fixtures', `hf-tiny-${name}`);
     const golden = readSafetensors(join(dir, 'golden.safetensors'));
     const idx = golden.get('input.idx')!;
     const want = golden.get('out.logits')!.data as Float32Array;
-    const { model, hf } = fromPretrained(engine, dir);
-    assert.equal(hf.modelType, name);
+    const { model, modelType } = loadCausalLM(engine, dir);
+    assert.equal(modelType, name);
     engine.noGrad(() =>
       engine.scope(() => {
         const logits = model.forward(engine.tensor(idx.data, idx.shape, 'i32'));

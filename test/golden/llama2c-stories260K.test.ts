@@ -10,12 +10,13 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { dequantizeQ8_0, quantizeQ8_0 } from '../../src/formats/gguf-write.js';
 import { runGenerate } from '../../src/infer/cli.js';
 import { generate } from '../../src/infer/generate.js';
 import { llama2cCodec } from '../../src/infer/llama2c-codec.js';
-import { convertModel } from '../../src/io/convert.js';
-import { dequantizeQ8_0, quantizeQ8_0 } from '../../src/io/gguf-write.js';
-import { type LoadedModel, loadAnyModel, stopTokenIds } from '../../src/io/load-any.js';
+import type { CausalLMModel } from '../../src/models/causal-lm.js';
+import { convertModel } from '../../src/models/convert.js';
+import { type LoadedModel, loadCausalLM, stopTokenIds } from '../../src/models/load.js';
 import { createEngine } from '../../src/tensor/create.js';
 import { Llama2cTokenizer } from '../../src/tokenize/llama2c.js';
 import { REPO_ROOT } from './sharedData.js';
@@ -28,7 +29,7 @@ const engine = createEngine();
 const dir = mkdtempSync(join(tmpdir(), 'llmk-stories-'));
 
 /** What `llmk generate -t 0 -n 200` with no prompt writes to stdout, as bytes. */
-async function greedyStdout(loaded: LoadedModel): Promise<Buffer> {
+async function greedyStdout(loaded: LoadedModel<CausalLMModel>): Promise<Buffer> {
   assert.ok(loaded.tokenizer instanceof Llama2cTokenizer, 'a llama2.c-style vocabulary');
   const out: string[] = [];
   await runGenerate(
@@ -48,7 +49,7 @@ async function greedyStdout(loaded: LoadedModel): Promise<Buffer> {
 }
 
 test('stories260K (llama2.c .bin): greedy 200 steps from BOS = llama2.c run, byte for byte', async () => {
-  const got = await greedyStdout(loadAnyModel(engine, MODEL, { tokenizer: TOKENIZER }));
+  const got = await greedyStdout(loadCausalLM(engine, MODEL, { tokenizer: TOKENIZER }));
   assert.equal(got.toString('utf8'), EXPECTED.toString('utf8'));
   assert.ok(got.equals(EXPECTED));
 });
@@ -56,12 +57,12 @@ test('stories260K (llama2.c .bin): greedy 200 steps from BOS = llama2.c run, byt
 test('stories260K converted to an HF directory and to GGUF f32 generates the identical text', async () => {
   const hf = join(dir, 'hf');
   convertModel(engine, 'llama2c', 'hf', MODEL, hf, { tokenizer: TOKENIZER });
-  const fromHf = loadAnyModel(engine, hf);
+  const fromHf = loadCausalLM(engine, hf);
   assert.equal(fromHf.format, 'hf');
   assert.ok((await greedyStdout(fromHf)).equals(EXPECTED), 'HF directory');
   const gguf = join(dir, 'f32.gguf');
   convertModel(engine, 'hf', 'gguf', hf, gguf);
-  const fromGguf = loadAnyModel(engine, gguf);
+  const fromGguf = loadCausalLM(engine, gguf);
   assert.equal(fromGguf.format, 'gguf');
   assert.ok((await greedyStdout(fromGguf)).equals(EXPECTED), 'GGUF f32');
 });
@@ -69,9 +70,9 @@ test('stories260K converted to an HF directory and to GGUF f32 generates the ide
 test('GGUF Q8_0 differs from f32 by Q8_0 rounding only; agreement and logit error reported', async (t) => {
   const gguf = join(dir, 'q8.gguf');
   convertModel(engine, 'llama2c', 'gguf', MODEL, gguf, { tokenizer: TOKENIZER, ggufType: 'q8_0' });
-  const q8 = loadAnyModel(engine, gguf).model;
-  const f32 = loadAnyModel(engine, MODEL, { tokenizer: TOKENIZER }).model;
-  const fake = loadAnyModel(engine, MODEL, { tokenizer: TOKENIZER }).model;
+  const q8 = loadCausalLM(engine, gguf).model;
+  const f32 = loadCausalLM(engine, MODEL, { tokenizer: TOKENIZER }).model;
+  const fake = loadCausalLM(engine, MODEL, { tokenizer: TOKENIZER }).model;
   // Fake-quantize every matrix whose rows hold whole 32-value blocks (what the writer quantizes).
   for (const [, p] of fake.namedParameters()) {
     if (p.rank === 2 && p.shape[1] % 32 === 0)

@@ -1,8 +1,8 @@
-/** `llmk convert --from FORMAT --to FORMAT IN OUT` (formats: hf, llama2c, gguf): a thin shell over src/io/convert.ts. */
+/** `llmk convert --from FORMAT --to FORMAT IN OUT` (formats: hf, llama2c, gguf): a thin shell over src/models/convert.ts. */
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
-import { convertModel } from '../../io/convert.js';
-import type { ModelFormat } from '../../io/load-any.js';
+import { convertModel } from '../../models/convert.js';
+import type { ModelFormat } from '../../models/load.js';
 import { createEngine } from '../../tensor/create.js';
 
 const FORMATS: readonly ModelFormat[] = ['hf', 'llama2c', 'gguf'];

@@ -2,16 +2,17 @@
  * `llmk generate --model PATH [--tokenizer PATH] [--prompt TEXT] [sampling flags]`: streams the
  * continuation to stdout; timings go to stderr. A thin shell over `runGenerate` (src/infer/cli.ts).
  * The model is read by the loader the program passes in; `anyModelLoader` reads every format
- * `loadAnyModel` knows (HF directory, llama2.c .bin, GGUF). Without --prompt, generation starts
+ * `loadModel` knows (HF directory, llama2.c .bin, GGUF). Without --prompt, generation starts
  * from BOS.
  */
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
 import { type GenerateIo, runGenerate, tokenizerCodec } from '../../infer/cli.js';
-import type { CausalLM, TextCodec } from '../../infer/generate.js';
+import type { TextCodec } from '../../infer/generate.js';
 import { llama2cCodec } from '../../infer/llama2c-codec.js';
-import { loadAnyModel, stopTokenIds } from '../../io/load-any.js';
-import type { KVCache } from '../../models/gpt/model.js';
+import type { CausalLM } from '../../models/causal-lm.js';
+import { loadCausalLM, stopTokenIds } from '../../models/load.js';
+import type { KVCache } from '../../nn/kv-cache.js';
 import { createEngine } from '../../tensor/create.js';
 import { Llama2cTokenizer } from '../../tokenize/llama2c.js';
 
@@ -30,7 +31,7 @@ export type GenerateModelLoader<C extends { dispose(): void }> = (
 
 /** Loads any supported model format with its tokenizer (llama2.c vocabularies print as llama2.c `run` does). */
 export const anyModelLoader: GenerateModelLoader<KVCache> = async (path, options) => {
-  const loaded = loadAnyModel(createEngine(), path, options);
+  const loaded = loadCausalLM(createEngine(), path, options);
   const tok = loaded.tokenizer;
   if (!tok) {
     throw new LlmkError(

@@ -1,6 +1,6 @@
 /** `llmk inspect PATH`: a thin shell over src/io/inspect.ts. */
 import type { Command } from 'commander';
-import { formatInspection, inspectModel } from '../../io/inspect.js';
+import { formatInspection, inspectModel } from '../../models/inspect.js';
 
 export function registerInspect(program: Command): void {
   program

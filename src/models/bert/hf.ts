@@ -1,16 +1,15 @@
 /**
- * BERT config ↔ Hugging Face BertConfig (`model_type: bert`), and BERT model directories:
- * `config.json` + `model.safetensors` (HF keys) + `tokenizer.json`. Task heads record their labels
- * as HF does (`id2label`, `label2id`, `problem_type`) plus llmk's task fields (`llmk_*`).
+ * BERT's Hugging Face adapter and registry entry: config.json (transformers' BertConfig, `model_type:
+ * bert`) ↔ BertConfig, the four architectures (pretraining, masked LM, sequence and token
+ * classification), and checkpoint names (original TF-converted files use LayerNorm `gamma`/`beta`;
+ * BertModel files have no `bert.` prefix). Task heads record their labels as HF does (task-info.ts).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { LlmkError } from '../../errors.js';
-import { readModelWeights, writeDirAtomic, writeJsonAtomic } from '../../io/checkpoint.js';
-import { type SafetensorsWriteTensor, writeSafetensors } from '../../io/safetensors.js';
+import type { Module } from '../../nn/module.js';
 import type { Engine } from '../../tensor/engine.js';
-import { loadTokenizer } from '../../tokenize/load.js';
-import type { Tokenizer } from '../../tokenize/types.js';
+import type { ModelFamily } from '../family.js';
+import { Fields, specialTokens } from '../hf-fields.js';
+import { type TaskInfo, taskFromHfConfig, taskToHfFields } from '../task-info.js';
 import { type BertConfig, bertConfig } from './config.js';
 import {
   BertForMaskedLM,
@@ -30,22 +29,6 @@ export type AnyBert =
   | BertForMaskedLM
   | BertForSequenceClassification
   | BertForTokenClassification;
-
-/** What a task head needs besides the encoder config (stored in config.json). */
-export interface TaskInfo {
-  labels: string[];
-  multiLabel: boolean;
-  /** llmk_task: 'classification' or 'ner'. */
-  task: 'classification' | 'ner';
-  /** Tagging scheme of NER labels (IOB2, BIOES, BMES). */
-  scheme?: string;
-  /** Token type ids carry the word's casing (NER option). */
-  caseFeature?: boolean;
-  /** Word joiner for NER inputs: ' ' (English) or '' (character-level Chinese). */
-  joiner?: string;
-  maxLength: number;
-  classifierDropout?: number;
-}
 
 export function architectureOf(model: AnyBert): BertArchitecture {
   if (model instanceof BertForPreTraining) return 'BertForPreTraining';
@@ -79,18 +62,7 @@ export function bertToHfConfig(
     position_embedding_type: 'absolute',
     torch_dtype: 'float32',
   };
-  if (task) {
-    json.id2label = Object.fromEntries(task.labels.map((l, i) => [String(i), l]));
-    json.label2id = Object.fromEntries(task.labels.map((l, i) => [l, i]));
-    json.problem_type = task.multiLabel ? 'multi_label_classification' : 'single_label_classification';
-    if (task.classifierDropout !== undefined) json.classifier_dropout = task.classifierDropout;
-    json.llmk_task = task.task;
-    json.llmk_max_length = task.maxLength;
-    if (task.scheme) json.llmk_tag_scheme = task.scheme;
-    if (task.caseFeature) json.llmk_case_feature = true;
-    if (task.joiner !== undefined) json.llmk_joiner = task.joiner;
-  }
-  return json;
+  return task ? { ...json, ...taskToHfFields(task) } : json;
 }
 
 export function bertFromHfConfig(json: Record<string, unknown>, path: string): BertConfig {
@@ -126,120 +98,32 @@ export function bertFromHfConfig(json: Record<string, unknown>, path: string): B
   });
 }
 
-/** The task fields of a config.json with id2label, or null for a pretraining checkpoint. */
-export function taskFromHfConfig(json: Record<string, unknown>): TaskInfo | null {
-  const id2label = json.id2label as Record<string, string> | undefined;
-  if (!id2label || json.llmk_task === undefined) return null;
-  const labels = Object.entries(id2label)
-    .sort((a, b) => Number(a[0]) - Number(b[0]))
-    .map(([, l]) => l);
-  return {
-    labels,
-    multiLabel: json.problem_type === 'multi_label_classification',
-    task: json.llmk_task === 'ner' ? 'ner' : 'classification',
-    scheme: typeof json.llmk_tag_scheme === 'string' ? json.llmk_tag_scheme : undefined,
-    caseFeature: json.llmk_case_feature === true,
-    joiner: typeof json.llmk_joiner === 'string' ? json.llmk_joiner : undefined,
-    maxLength: typeof json.llmk_max_length === 'number' ? json.llmk_max_length : 128,
-    classifierDropout: typeof json.classifier_dropout === 'number' ? json.classifier_dropout : undefined,
-  };
+const ARCHITECTURES: readonly BertArchitecture[] = [
+  'BertForPreTraining',
+  'BertForMaskedLM',
+  'BertForSequenceClassification',
+  'BertForTokenClassification',
+];
+
+export function isBert(model: Module): model is AnyBert {
+  return (
+    model instanceof BertForPreTraining ||
+    model instanceof BertForMaskedLM ||
+    model instanceof BertForSequenceClassification ||
+    model instanceof BertForTokenClassification
+  );
 }
 
-/** Writes config.json, model.safetensors (tied aliases left out, as HF does) and tokenizer.json into `dir`. */
-export function saveBertFiles(
-  dir: string,
-  model: AnyBert,
-  tokenizer: Tokenizer | null,
-  task?: TaskInfo,
-): void {
-  const tensors: Record<string, SafetensorsWriteTensor> = {};
-  for (const [name, t] of model.namedParameters())
-    tensors[name] = { dtype: 'F32', shape: t.shape, data: t.values() as Float32Array };
-  writeSafetensors(join(dir, 'model.safetensors'), tensors, { format: 'pt' });
-  writeJsonAtomic(join(dir, 'config.json'), bertToHfConfig(model.config, architectureOf(model), task));
-  if (tokenizer) tokenizer.save(join(dir, 'tokenizer.json'), { force: true });
-}
-
-/** savePretrained: the model directory at `dir`, written atomically. */
-export function saveBertPretrained(
-  dir: string,
-  model: AnyBert,
-  tokenizer: Tokenizer | null,
-  task?: TaskInfo,
-): void {
-  writeDirAtomic(dir, (tmp) => saveBertFiles(tmp, model, tokenizer, task));
-}
-
-export function readConfigJson(dir: string): Record<string, unknown> {
-  const path = join(dir, 'config.json');
-  if (!existsSync(path)) {
-    throw new LlmkError('LLMK_E_NOT_FOUND', `${path} does not exist`, 'point --model at a model directory');
-  }
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
-  } catch (e) {
+/** The model as a BERT, or a typed error naming what was loaded instead. */
+export function asBert(model: Module, where: string): AnyBert {
+  if (!isBert(model)) {
     throw new LlmkError(
-      'LLMK_E_FORMAT',
-      `${path}: invalid JSON (${(e as Error).message})`,
-      'fix or re-save the model',
+      'LLMK_E_UNSUPPORTED',
+      `${where} holds a ${model.constructor.name}, not a BERT model`,
+      'pass a BERT model directory (config.json model_type "bert")',
     );
   }
-}
-
-/**
- * HF key spellings → llmk's: original TF-converted files use LayerNorm `gamma`/`beta`, and BertModel
- * files have no `bert.` prefix.
- */
-function normaliseKeys(values: Map<string, Float32Array>): Map<string, Float32Array> {
-  const out = new Map<string, Float32Array>();
-  const bare = [...values.keys()].some((k) => k.startsWith('embeddings.'));
-  for (const [k, v] of values) {
-    let name = k
-      .replace(/LayerNorm\.gamma$/, 'LayerNorm.weight')
-      .replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
-    if (bare && /^(embeddings|encoder|pooler)\./.test(name)) name = `bert.${name}`;
-    out.set(name, v);
-  }
-  return out;
-}
-
-/**
- * Copies checkpoint weights into `model`. Same architecture: every tensor must match (strict).
- * Otherwise (e.g. a pretrained encoder under a new task head): every `bert.*` tensor the model has
- * must be present (the pooler may be new), head tensors of either side are ignored/kept.
- */
-export function loadBertWeights(
-  model: AnyBert,
-  values: Map<string, Float32Array>,
-  sameArchitecture: boolean,
-): void {
-  const normal = normaliseKeys(values);
-  if (sameArchitecture) {
-    model.loadState(normal);
-    return;
-  }
-  const own = model.stateDict();
-  const subset = new Map<string, Float32Array>();
-  for (const [name] of own) {
-    const v = normal.get(name);
-    if (v) subset.set(name, v);
-    else if (name.startsWith('bert.') && !name.startsWith('bert.pooler.')) {
-      throw new LlmkError(
-        'LLMK_E_CHECKPOINT',
-        `missing encoder tensor '${name}'`,
-        'the checkpoint is not a BERT of this configuration',
-      );
-    }
-  }
-  model.loadState(subset, { strict: false });
-}
-
-export interface LoadedBert {
-  model: AnyBert;
-  config: BertConfig;
-  task: TaskInfo | null;
-  tokenizer: Tokenizer | null;
-  architecture: BertArchitecture;
+  return model;
 }
 
 function build(engine: Engine, arch: BertArchitecture, config: BertConfig, task: TaskInfo | null): AnyBert {
@@ -261,28 +145,45 @@ function build(engine: Engine, arch: BertArchitecture, config: BertConfig, task:
     : new BertForPreTraining(engine, config);
 }
 
-/** fromPretrained: a BERT model directory (llmk's or Hugging Face's) with the architecture it names. */
-export function loadBertPretrained(
-  engine: Engine,
-  dir: string,
-  options: { architecture?: BertArchitecture; task?: TaskInfo } = {},
-): LoadedBert {
-  const json = readConfigJson(dir);
-  const config = bertFromHfConfig(json, join(dir, 'config.json'));
-  const saved = ((json.architectures as string[] | undefined)?.[0] ??
-    'BertForPreTraining') as BertArchitecture;
-  const known: BertArchitecture[] = [
-    'BertForPreTraining',
-    'BertForMaskedLM',
-    'BertForSequenceClassification',
-    'BertForTokenClassification',
-  ];
-  const savedArch = known.includes(saved) ? saved : 'BertForPreTraining';
-  const arch = options.architecture ?? savedArch;
-  const task = options.task ?? taskFromHfConfig(json);
-  const model = build(engine, arch, config, task);
-  loadBertWeights(model, readModelWeights(dir), arch === savedArch && known.includes(saved));
-  const tokPath = join(dir, 'tokenizer.json');
-  const tokenizer = existsSync(tokPath) ? loadTokenizer(tokPath) : null;
-  return { model, config, task, tokenizer, architecture: arch };
-}
+export const bertFamily: ModelFamily = {
+  modelTypes: ['bert'],
+  causal: false,
+  parseConfig: bertFromHfConfig,
+  build(engine, json, path, options) {
+    const config = bertFromHfConfig(json, path);
+    const named = (json.architectures as string[] | undefined)?.[0] ?? 'BertForPreTraining';
+    const known = ARCHITECTURES.includes(named as BertArchitecture);
+    const saved: BertArchitecture = known ? (named as BertArchitecture) : 'BertForPreTraining';
+    const requested = options.architecture;
+    if (requested !== undefined && !ARCHITECTURES.includes(requested as BertArchitecture)) {
+      throw new LlmkError(
+        'LLMK_E_ARG',
+        `BERT architecture '${requested}' is not supported`,
+        `use one of ${ARCHITECTURES.join(', ')}`,
+      );
+    }
+    const arch = (requested as BertArchitecture | undefined) ?? saved;
+    const task = options.task ?? taskFromHfConfig(json);
+    const model = build(engine, arch, config, task);
+    // Another head than the saved one: the encoder must be there (the pooler may be new).
+    const partial =
+      arch === saved && known
+        ? null
+        : { required: (name: string) => name.startsWith('bert.') && !name.startsWith('bert.pooler.') };
+    return { model, modelType: 'bert', special: specialTokens(new Fields(json, path)), task, partial };
+  },
+  weightNames(keys) {
+    const bare = keys.some((k) => k.startsWith('embeddings.'));
+    return (key) => {
+      const name = key
+        .replace(/LayerNorm\.gamma$/, 'LayerNorm.weight')
+        .replace(/LayerNorm\.beta$/, 'LayerNorm.bias');
+      return bare && /^(embeddings|encoder|pooler)\./.test(name) ? `bert.${name}` : name;
+    };
+  },
+  owns: isBert,
+  toHfConfig(model, options) {
+    const bert = asBert(model, 'saveModel');
+    return bertToHfConfig(bert.config, architectureOf(bert), options.task);
+  },
+};

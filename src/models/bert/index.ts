@@ -9,12 +9,10 @@ export {
 } from './heads.js';
 export {
   type AnyBert,
+  asBert,
   type BertArchitecture,
   bertFromHfConfig,
   bertToHfConfig,
-  type LoadedBert,
-  loadBertPretrained,
-  saveBertPretrained,
-  type TaskInfo,
+  isBert,
 } from './hf.js';
 export { type BertInputs, BertModel, type BertOutput } from './model.js';

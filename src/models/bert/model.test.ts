@@ -3,12 +3,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { writeSafetensors } from '../../io/safetensors.js';
+import { writeSafetensors } from '../../formats/safetensors.js';
 import { createEngine } from '../../tensor/create.js';
 import { Rng } from '../../tensor/random.js';
+import { loadModel } from '../load.js';
+import { saveModel } from '../save.js';
 import { bertConfig } from './config.js';
 import { BertForPreTraining, BertForSequenceClassification, BertForTokenClassification } from './heads.js';
-import { bertFromHfConfig, bertToHfConfig, loadBertPretrained, saveBertPretrained } from './hf.js';
+import { bertFromHfConfig, bertToHfConfig } from './hf.js';
 
 const engine = createEngine({ backend: 'reference' });
 const tiny = bertConfig({
@@ -67,7 +69,7 @@ test('padding does not change the real tokens’ outputs (attention mask)', () =
   });
 });
 
-test('savePretrained → fromPretrained reproduces the logits, config and labels', () => {
+test('saveModel → loadModel reproduces the logits, config and labels', () => {
   const dir = mkdtempSync(join(tmpdir(), 'llmk-bert-'));
   try {
     const model = new BertForSequenceClassification(engine, tiny, { numLabels: 2, rng: new Rng(3) }).eval();
@@ -77,13 +79,13 @@ test('savePretrained → fromPretrained reproduces the logits, config and labels
       task: 'classification' as const,
       maxLength: 12,
     };
-    saveBertPretrained(join(dir, 'm'), model, null, task);
+    saveModel(join(dir, 'm'), model, { task });
     const json = JSON.parse(readFileSync(join(dir, 'm', 'config.json'), 'utf8')) as Record<string, unknown>;
     assert.equal(json.model_type, 'bert');
     assert.deepEqual(json.architectures, ['BertForSequenceClassification']);
     assert.deepEqual(json.id2label, { 0: 'neg', 1: 'pos' });
     assert.deepEqual(bertFromHfConfig(bertToHfConfig(tiny, 'BertForPreTraining'), 'x'), tiny);
-    const loaded = loadBertPretrained(engine, join(dir, 'm'));
+    const loaded = loadModel(engine, join(dir, 'm'));
     assert.deepEqual(loaded.task?.labels, ['neg', 'pos']);
     loaded.model.eval();
     engine.scope(() => {
@@ -116,11 +118,13 @@ test('a pretraining checkpoint in the original HF spelling (no bert. prefix, gam
       JSON.stringify({ ...bertToHfConfig(tiny, 'BertForPreTraining'), architectures: ['BertModel'] }),
     );
     const task = { labels: ['O', 'B-X', 'I-X'], multiLabel: false, task: 'ner' as const, maxLength: 12 };
-    const loaded = loadBertPretrained(engine, dir, { architecture: 'BertForTokenClassification', task });
+    const loaded = loadModel(engine, dir, { architecture: 'BertForTokenClassification', task });
     const got = loaded.model.stateDict().get('bert.encoder.layer.1.output.LayerNorm.weight')?.toArray();
     assert.deepEqual(got, src.stateDict().get('bert.encoder.layer.1.output.LayerNorm.weight')?.toArray());
-    writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'gpt2' }));
-    assert.throws(() => loadBertPretrained(engine, dir), /LLMK_E_CONFIG: .*model_type 'gpt2' is not bert/);
+    assert.throws(
+      () => bertFromHfConfig({ model_type: 'gpt2' }, join(dir, 'config.json')),
+      /LLMK_E_CONFIG: .*model_type 'gpt2' is not bert/,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

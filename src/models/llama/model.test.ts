@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { TokenWindowSampler } from '../../data/sampler.js';
 import { MemoryTokens } from '../../data/shards.js';
-import { fromPretrained } from '../../io/pretrained.js';
 import { createEngine } from '../../tensor/create.js';
 import { Rng } from '../../tensor/random.js';
 import { CausalLMObjective } from '../../train/objectives/causal-lm.js';
 import { Trainer } from '../../train/trainer.js';
+import { loadModel } from '../load.js';
 import { llamaConfig } from './config.js';
 import { Llama } from './model.js';
 
@@ -80,8 +80,8 @@ test('Llama trains through the generic Trainer and saves an HF checkpoint that r
   const dir = join(mkdtempSync(join(tmpdir(), 'llmk-llama-train-')), 'ckpt');
   trainer.save(dir);
   assert.ok(existsSync(join(dir, 'config.json')));
-  const back = fromPretrained(engine, dir);
-  assert.equal(back.hf.modelType, 'llama');
+  const back = loadModel(engine, dir);
+  assert.equal(back.modelType, 'llama');
   const w = back.model.stateDict().get('model.layers.1.mlp.down_proj.weight')!.values();
   assert.deepEqual([...w], [...model.stateDict().get('model.layers.1.mlp.down_proj.weight')!.values()]);
 });

@@ -8,6 +8,7 @@
  * HS head size, H SwiGLU hidden width, V vocabulary.
  */
 import { LlmkError } from '../../errors.js';
+import { KVCache } from '../../nn/kv-cache.js';
 import { Embedding, Linear, RMSNorm } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import type { Engine } from '../../tensor/engine.js';
@@ -18,7 +19,6 @@ import { contiguous, reshape, transpose } from '../../tensor/ops/shape.js';
 import type { Rng } from '../../tensor/random.js';
 import { shapeString, type Tensor } from '../../tensor/tensor.js';
 import { keepLastPositions, nextTokenLoss } from '../causal-lm.js';
-import { KVCache } from '../gpt/model.js';
 import type { LlamaConfig } from './config.js';
 
 export interface LlamaForwardOptions {

@@ -1,10 +1,8 @@
 /** Next-token prediction over token windows (GPT and Llama pretraining). */
 import { Rng as DataRng } from '../../data/rng.js';
 import type { TokenWindowSampler } from '../../data/sampler.js';
-import { saveModelFiles } from '../../io/checkpoint.js';
-import { savePretrainedFiles } from '../../io/pretrained.js';
-import { GPT } from '../../models/gpt/model.js';
-import type { Llama } from '../../models/llama/model.js';
+import type { CausalLMModel } from '../../models/causal-lm.js';
+import { writeModelFiles } from '../../models/save.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
@@ -23,7 +21,7 @@ export class CausalLMObjective implements Objective {
   readonly unitsPerBatch: number;
 
   constructor(
-    readonly model: GPT | Llama,
+    readonly model: CausalLMModel,
     readonly data: { train: TokenWindowSampler; val?: TokenWindowSampler | null },
     readonly options: CausalLMObjectiveOptions,
   ) {
@@ -54,8 +52,6 @@ export class CausalLMObjective implements Objective {
   }
 
   saveModel(dir: string): void {
-    const tokenizer = this.options.tokenizer ?? null;
-    if (this.model instanceof GPT) saveModelFiles(dir, this.model, tokenizer);
-    else savePretrainedFiles(dir, this.model, { tokenizer });
+    writeModelFiles(dir, this.model, { tokenizer: this.options.tokenizer ?? null });
   }
 }

@@ -5,17 +5,13 @@ import { bertConfig } from '../../models/bert/config.js';
 import { BertForSequenceClassification } from '../../models/bert/heads.js';
 import { gptConfig } from '../../models/gpt/config.js';
 import { GPTForSequenceClassification } from '../../models/gpt/heads.js';
+import { balancedClassWeights, classificationLoss, decideLabels } from '../../tasks/classification.js';
+import { caseClass, encodeNer } from '../../tasks/token-classification.js';
 import { createEngine } from '../../tensor/create.js';
 import { Rng } from '../../tensor/random.js';
 import { CharTokenizer } from '../../tokenize/char.js';
 import { Trainer } from '../trainer.js';
-import {
-  balancedClassWeights,
-  classificationLoss,
-  decideLabels,
-  SequenceClassificationObjective,
-} from './classification.js';
-import { caseClass, encodeNer } from './token-classification.js';
+import { SequenceClassificationObjective } from './classification.js';
 
 const engine = createEngine();
 
@@ -135,7 +131,7 @@ test('NER alignment: the first sub-token of a word carries its label, the rest a
 
 test('sentence pairs: [CLS] A [SEP] B [SEP] with segment ids, longest side truncated first', async () => {
   const { trainTokenizer } = await import('../../tokenize/train.js');
-  const { encodeTexts } = await import('./classification.js');
+  const { encodeTexts } = await import('../../tasks/classification.js');
   const tok = await trainTokenizer({
     type: 'wordpiece',
     texts: ['one two three four five six'],

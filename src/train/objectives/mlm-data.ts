@@ -9,7 +9,7 @@
  */
 import type { Rng } from '../../data/rng.js';
 import { LlmkError } from '../../errors.js';
-import type { EncodedText } from './encoder-batch.js';
+import type { EncodedText } from '../../tasks/encoder-batch.js';
 
 export interface MaskingOptions {
   /** Fraction of tokens chosen for prediction (BERT: 0.15). */

@@ -1,15 +1,15 @@
 /** Masked-LM (+ next-sentence) pretraining of BERT as an Objective. */
 import { Rng as DataRng } from '../../data/rng.js';
 import { type BertForMaskedLM, BertForPreTraining } from '../../models/bert/heads.js';
-import { saveBertFiles } from '../../models/bert/hf.js';
 import type { BertInputs } from '../../models/bert/model.js';
+import { writeModelFiles } from '../../models/save.js';
+import { batchLength, chunks, collate, type EncodedText, maxPositionsOf } from '../../tasks/encoder-batch.js';
 import { add } from '../../tensor/ops/elementwise.js';
 import { crossEntropy } from '../../tensor/ops/fused.js';
 import { argmax } from '../../tensor/ops/reduce.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import type { EvalMetrics, Objective } from '../objective.js';
-import { batchLength, chunks, collate, type EncodedText, maxPositionsOf } from './encoder-batch.js';
 import { type MaskingOptions, maskTokens } from './mlm-data.js';
 
 export interface PretrainingBatch {
@@ -166,6 +166,6 @@ export class MaskedLMObjective implements Objective {
   }
 
   saveModel(dir: string): void {
-    saveBertFiles(dir, this.model, this.options.tokenizer ?? null);
+    writeModelFiles(dir, this.model, { tokenizer: this.options.tokenizer ?? null });
   }
 }

@@ -1,8 +1,8 @@
 /** Tokenized encoder examples and their collation into padded (B, T) BERT inputs. */
-import type { Rng } from '../../data/rng.js';
-import { LlmkError } from '../../errors.js';
-import type { BertInputs } from '../../models/bert/model.js';
-import type { Engine } from '../../tensor/engine.js';
+import type { Rng } from '../data/rng.js';
+import { LlmkError } from '../errors.js';
+import type { BertInputs } from '../models/bert/model.js';
+import type { Engine } from '../tensor/engine.js';
 
 /** One tokenized example: `[CLS] A [SEP] (B [SEP])` ids with segment ids. */
 export interface EncodedText {

@@ -98,6 +98,10 @@ class ShardedSafetensors implements SafetensorsSource {
     return this.source(name).read(name);
   }
 
+  readFloatInto(name: string, dst: Float32Array): void {
+    this.source(name).readFloatInto(name, dst);
+  }
+
   close(): void {
     for (const s of this.shards.values()) s.close();
   }

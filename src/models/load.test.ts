@@ -4,15 +4,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LlmkError } from '../errors.js';
-import { gptConfig } from '../models/gpt/config.js';
-import { GPT } from '../models/gpt/model.js';
-import { llamaConfig } from '../models/llama/config.js';
-import { Llama } from '../models/llama/model.js';
+import { type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
 import { createEngine } from '../tensor/create.js';
 import { Rng } from '../tensor/random.js';
-import { configFromHf } from './hf-config.js';
-import { fromPretrained, modelTensors, savePretrained } from './pretrained.js';
-import { type SafetensorsWriteTensor, writeSafetensors } from './safetensors.js';
+import type { GPTConfig } from './gpt/config.js';
+import { gptConfig } from './gpt/config.js';
+import { GPT } from './gpt/model.js';
+import type { LlamaConfig } from './llama/config.js';
+import { llamaConfig } from './llama/config.js';
+import { Llama } from './llama/model.js';
+import { loadModel as fromPretrained } from './load.js';
+import { familyForModelType } from './registry.js';
+import { modelTensors, saveModel as savePretrained } from './save.js';
 
 const engine = createEngine({ backend: 'reference' });
 const root = mkdtempSync(join(tmpdir(), 'llmk-pretrained-'));
@@ -25,6 +28,16 @@ const tinyLlama = llamaConfig({
   dim: 8,
   hiddenDim: 12,
 });
+
+type Parsed = { arch: 'gpt2'; config: GPTConfig } | { arch: 'llama'; config: LlamaConfig };
+
+/** The typed config the registry parses from config.json (its family's adapter). */
+function configFromHf(json: Record<string, unknown>, path: string): Parsed {
+  const config = familyForModelType(json.model_type, path).parseConfig(json, path);
+  return json.model_type === 'gpt2'
+    ? { arch: 'gpt2', config: config as GPTConfig }
+    : { arch: 'llama', config: config as LlamaConfig };
+}
 
 function code(c: string, ...needles: string[]): (e: unknown) => boolean {
   return (e) => e instanceof LlmkError && e.code === c && needles.every((n) => e.message.includes(n));
@@ -58,8 +71,8 @@ test('save → load → save is byte-identical (Llama untied, GPT-2 tied, nanoGP
       assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), `${f} of model ${i}`);
   });
   const nanoLoaded = fromPretrained(engine, join(root, 'rt-2-a'));
-  assert.ok(nanoLoaded.hf.arch === 'gpt2');
-  assert.deepEqual([nanoLoaded.hf.config.gelu, nanoLoaded.hf.config.bias], ['erf', false]);
+  assert.ok(nanoLoaded.model instanceof GPT);
+  assert.deepEqual([nanoLoaded.model.config.gelu, nanoLoaded.model.config.bias], ['erf', false]);
 });
 
 test('weights load by name prefix (bare LlamaModel keys), BF16/F16 widen to f32, tied head may be absent', () => {

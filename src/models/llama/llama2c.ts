@@ -13,9 +13,9 @@
  * HF conventions throughout. llama2.c fixes θ = 10000 and the RMSNorm ε = 1e-5.
  */
 import { closeSync, fstatSync, readSync } from 'node:fs';
-import { LlmkError } from '../errors.js';
-import { type LlamaConfig, llamaConfig } from '../models/llama/config.js';
-import { openForRead } from './open.js';
+import { LlmkError } from '../../errors.js';
+import { openForRead } from '../../formats/open.js';
+import { type LlamaConfig, llamaConfig } from './config.js';
 import { halfToInterleaved, interleavedToHalf } from './rope-permute.js';
 
 const MAGIC_V1 = 0x616b3432; // "ak42" as a little-endian uint32

@@ -4,15 +4,15 @@
  * with the model where the target can hold it (an HF directory gets tokenizer.json, or llama2.c's
  * tokenizer.bin for a llama2.c vocabulary; GGUF gets a `tokenizer.ggml.*` vocabulary).
  */
-import { renameSync, writeFileSync } from 'node:fs';
 import { LlmkError } from '../errors.js';
-import { Llama } from '../models/llama/model.js';
+import { writeFileAtomic } from '../formats/atomic.js';
 import type { Engine } from '../tensor/engine.js';
 import { Llama2cTokenizer } from '../tokenize/llama2c.js';
-import { type GgufWeightType, llamaToGguf } from './gguf-llama.js';
-import { serializeLlama2c } from './llama2c.js';
-import { detectModelFormat, loadAnyModel, type ModelFormat } from './load-any.js';
-import { savePretrained } from './pretrained.js';
+import { type GgufWeightType, llamaToGguf } from './llama/gguf.js';
+import { serializeLlama2c } from './llama/llama2c.js';
+import { Llama } from './llama/model.js';
+import { detectModelFormat, loadModel, type ModelFormat } from './load.js';
+import { saveModel } from './save.js';
 
 export interface ConvertOptions {
   /** Tokenizer file to load with the model (llama2.c checkpoints carry none). */
@@ -29,12 +29,6 @@ export interface ConvertSummary {
   parameters: number;
   /** Whether the output carries the tokenizer. */
   tokenizer: boolean;
-}
-
-function writeFileAtomic(path: string, bytes: Buffer): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, bytes);
-  renameSync(tmp, path);
 }
 
 /** Converts `input` (in format `from`) to `output` in format `to`. */
@@ -54,12 +48,12 @@ export function convertModel(
       `pass --from ${detected}, or check the path`,
     );
   }
-  const loaded = loadAnyModel(engine, input, { tokenizer: options.tokenizer });
+  const loaded = loadModel(engine, input, { tokenizer: options.tokenizer });
   const { model, tokenizer } = loaded;
   if (to === 'hf') {
-    savePretrained(output, model, {
+    saveModel(output, model, {
       tokenizer,
-      modelType: loaded.modelType === 'gpt2' ? undefined : loaded.modelType,
+      modelType: loaded.modelType,
       special: { bosTokenId: loaded.bosTokenId, eosTokenId: loaded.eosTokenId },
     });
   } else {

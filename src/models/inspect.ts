@@ -4,12 +4,12 @@
  * read header-only; llama2.c checkpoints have no tensor table, so it is derived from their header.
  */
 import { join } from 'node:path';
-import { GGML_TYPES, type GgufValue, readGguf } from './gguf.js';
-import { configFromHf } from './hf-config.js';
-import { readLlama2c } from './llama2c.js';
-import { detectModelFormat, type ModelFormat } from './load-any.js';
-import { readJsonObject } from './pretrained.js';
-import { openSafetensorsDir } from './sharded.js';
+import { GGML_TYPES, type GgufValue, readGguf } from '../formats/gguf.js';
+import { readJsonObject } from '../formats/json.js';
+import { openSafetensorsDir } from '../formats/sharded.js';
+import { readLlama2c } from './llama/llama2c.js';
+import { detectModelFormat, type ModelFormat } from './load.js';
+import { familyForModelType } from './registry.js';
 
 export interface TensorRow {
   name: string;
@@ -51,7 +51,7 @@ export function inspectModel(path: string): ModelInspection {
   if (format === 'hf') {
     const configPath = join(path, 'config.json');
     const json = readJsonObject(configPath);
-    const hf = configFromHf(json, configPath);
+    const config = familyForModelType(json.model_type, configPath).parseConfig(json, configPath);
     const source = openSafetensorsDir(path);
     try {
       const tensors = source.keys().map((name) => {
@@ -61,8 +61,8 @@ export function inspectModel(path: string): ModelInspection {
       return {
         path,
         format,
-        architecture: hf.modelType,
-        config: { ...hf.config },
+        architecture: String(json.model_type),
+        config: { ...config },
         ...summarise(tensors),
         tensors,
       };

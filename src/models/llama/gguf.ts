@@ -8,13 +8,13 @@
  * Q8_0 needs rows that are a multiple of 32 values; other matrices and all norms stay F32 (as
  * llama.cpp's converter falls back for tensors it cannot quantize).
  */
-import { LlmkError } from '../errors.js';
-import { type LlamaConfig, llamaConfig } from '../models/llama/config.js';
-import { Llama } from '../models/llama/model.js';
-import type { Engine } from '../tensor/engine.js';
-import { LLAMA2C_BOS, LLAMA2C_EOS, Llama2cTokenizer } from '../tokenize/llama2c.js';
-import { type GgufFile, ggufNumber, ggufString, readGguf, readGgufTensor } from './gguf.js';
-import { type GgufWriteTensor, type GgufWriteValue, serializeGguf } from './gguf-write.js';
+import { LlmkError } from '../../errors.js';
+import { type GgufFile, ggufNumber, ggufString, readGguf, readGgufTensor } from '../../formats/gguf.js';
+import { type GgufWriteTensor, type GgufWriteValue, serializeGguf } from '../../formats/gguf-write.js';
+import type { Engine } from '../../tensor/engine.js';
+import { LLAMA2C_BOS, LLAMA2C_EOS, Llama2cTokenizer } from '../../tokenize/llama2c.js';
+import { type LlamaConfig, llamaConfig } from './config.js';
+import { Llama } from './model.js';
 import { halfToInterleaved, interleavedToHalf } from './rope-permute.js';
 
 export type GgufWeightType = 'f32' | 'q8_0';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { Rng } from '../../tensor/random.js';
+import { Rng } from '../tensor/random.js';
 import { checkTokenDropout, dropTokens } from './encoder-batch.js';
 
 const rows = Array.from({ length: 200 }, (_, i) => ({

@@ -83,6 +83,11 @@ export interface SafetensorsSource {
   info(name: string): SafetensorsInfo;
   /** Reads just this tensor's bytes. */
   read(name: string): SafetensorsTensor;
+  /**
+   * Reads a float tensor (F32, F16 or BF16) into `dst` (its element count must match): F32 bytes go
+   * straight into dst's memory, so loading a model never holds a second copy of a weight.
+   */
+  readFloatInto(name: string, dst: Float32Array): void;
   /** The `__metadata__` string map ({} when absent). */
   readonly metadata: Readonly<Record<string, string>>;
   close(): void;
@@ -308,6 +313,30 @@ class SafetensorsFile implements SafetensorsSource {
     const raw = new Uint8Array(info.end - info.begin);
     readExactly(this.fd, this.path, raw, info.begin);
     return decodeTensor(this.path, name, info, raw);
+  }
+
+  readFloatInto(name: string, dst: Float32Array): void {
+    const info = this.info(name);
+    if (this.fd === null)
+      throw new LlmkError('LLMK_E_IO', `${this.path}: read('${name}') after close()`, 'open the file again');
+    const n = (info.end - info.begin) / (DTYPE_BITS[info.dtype] / 8);
+    if (n !== dst.length)
+      throw new LlmkError(
+        'LLMK_E_CHECKPOINT',
+        `${this.path}: tensor '${name}' has ${n} values, the destination ${dst.length}`,
+        'the checkpoint was saved with another configuration',
+      );
+    if (info.dtype === 'F32') {
+      readExactly(this.fd, this.path, new Uint8Array(dst.buffer, dst.byteOffset, dst.byteLength), info.begin);
+      return;
+    }
+    if (info.dtype !== 'F16' && info.dtype !== 'BF16')
+      throw new LlmkError(
+        'LLMK_E_DTYPE',
+        `${this.path}: tensor '${name}' has dtype ${info.dtype}`,
+        'model weights must be F32, F16 or BF16',
+      );
+    dst.set(this.read(name).data as Float32Array);
   }
 
   close(): void {

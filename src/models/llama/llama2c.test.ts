@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { LlmkError } from '../errors.js';
-import { llamaConfig } from '../models/llama/config.js';
+import { LlmkError } from '../../errors.js';
+import { llamaConfig } from './config.js';
 import { readLlama2c, serializeLlama2c } from './llama2c.js';
 import { halfToInterleaved, interleavedToHalf } from './rope-permute.js';
 
