@@ -1,4 +1,12 @@
 /** The public API of llmk. Everything a user imports comes from here. */
+
+export {
+  type GenerateIo,
+  type RunGenerateOptions,
+  type RunGenerateSummary,
+  runGenerate,
+} from './cli/generate-run.js';
+export { type QuickstartOptions, type QuickstartResult, runQuickstart } from './cli/quickstart-run.js';
 export * from './data/index.js';
 export { type ErrorCode, LlmkError } from './errors.js';
 export * from './eval/index.js';

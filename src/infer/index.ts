@@ -1,12 +1,6 @@
-/** Generation: sampling pipeline, KV-cached (batched, streaming) decoding, the CLI runner. */
+/** Generation: sampling pipeline, KV-cached (batched, streaming) decoding, text codecs. */
 
-export {
-  type GenerateIo,
-  type RunGenerateOptions,
-  type RunGenerateSummary,
-  runGenerate,
-  tokenizerCodec,
-} from './cli.js';
+export { llama2cCodec, tokenizerCodec } from './codec.js';
 export {
   type FinishReason,
   type GenerateEvent,
@@ -17,7 +11,6 @@ export {
   generateStream,
   type TextCodec,
 } from './generate.js';
-export { llama2cCodec } from './llama2c-codec.js';
 export {
   type ClassifyResult,
   classifyTexts,

@@ -14,6 +14,7 @@
  *   LLMK_E_UNSUPPORTED (the binding cannot set the trainer's size).
  * - `char`: one token per distinct character (CharTokenizer).
  */
+
 import {
   createReadStream,
   existsSync,
@@ -23,10 +24,11 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import hf from 'tokenizers';
 import { LlmkError } from '../errors.js';
+import { configuredThreads } from '../tensor/threads.js';
 import { Progress, type ProgressMode } from '../track/progress.js';
 import { byteAlphabet, bytesToUnicode, trainBpe } from './bpe-train.js';
 import { CharTokenizer } from './char.js';
@@ -84,8 +86,7 @@ async function* textsOf(options: TrainOptions): AsyncGenerator<string> {
 function countThreads(options: TrainOptions): number {
   if (options.threads !== undefined) return options.threads;
   if (totalKb(options) < 32_000) return 1;
-  const env = Number(process.env.LLMK_THREADS);
-  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
+  return configuredThreads();
 }
 
 function addedTokenEntries(specials: string[]): object[] {

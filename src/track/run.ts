@@ -8,6 +8,7 @@
  *   <root>/<name>/checkpoints/step-<N>/           one Hugging Face model directory per checkpoint
  *   <root>/<name>/samples/step-<N>.txt            generated text, appended per call
  */
+
 import { execFileSync } from 'node:child_process';
 import {
   appendFileSync,
@@ -18,9 +19,10 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { availableParallelism, cpus, hostname } from 'node:os';
+import { cpus, hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { LlmkError } from '../errors.js';
+import { configuredThreads } from '../tensor/threads.js';
 import { VERSION } from '../version.js';
 import { MetricsJsonlWriter, type Tracker } from './metrics.js';
 import { EventFileWriter } from './tfevents.js';
@@ -60,7 +62,6 @@ function git(args: string[], cwd: string): string | null {
 
 /** What a reader needs to reproduce or explain a run's numbers. */
 export function collectEnvironment(cwd = process.cwd()): RunEnvironment {
-  const envThreads = Number.parseInt(process.env.LLMK_THREADS ?? '', 10);
   const gitCommit = git(['rev-parse', 'HEAD'], cwd);
   const status = gitCommit === null ? null : git(['status', '--porcelain', '--untracked-files=no'], cwd);
   return {
@@ -71,7 +72,7 @@ export function collectEnvironment(cwd = process.cwd()): RunEnvironment {
     hostname: hostname(),
     cpuModel: cpus()[0]?.model ?? 'unknown',
     cpuCount: cpus().length,
-    threads: Number.isFinite(envThreads) && envThreads > 0 ? envThreads : availableParallelism(),
+    threads: configuredThreads(),
     gitCommit,
     gitDirty: status === null ? null : status !== '',
     argv: process.argv.slice(1),

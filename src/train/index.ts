@@ -14,7 +14,6 @@ export {
   type SGDOptions,
 } from './optim.js';
 export { type MlmPretrainOptions, pretrainMlm } from './pretrain-mlm.js';
-export { type QuickstartOptions, type QuickstartResult, runQuickstart } from './quickstart.js';
 export { learningRate, type ScheduleKind, type ScheduleOptions } from './schedule.js';
 export {
   DEFAULT_TRAINER_OPTIONS,

@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { tokenizerCodec } from '../../src/infer/cli.js';
+import { tokenizerCodec } from '../../src/infer/codec.js';
 import { generate } from '../../src/infer/generate.js';
 import { gptConfig } from '../../src/models/gpt/config.js';
 import { GPT } from '../../src/models/gpt/model.js';

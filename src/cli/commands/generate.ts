@@ -7,14 +7,14 @@
  */
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
-import { type GenerateIo, runGenerate, tokenizerCodec } from '../../infer/cli.js';
+import { llama2cCodec, tokenizerCodec } from '../../infer/codec.js';
 import type { TextCodec } from '../../infer/generate.js';
-import { llama2cCodec } from '../../infer/llama2c-codec.js';
 import type { CausalLM } from '../../models/causal-lm.js';
 import { loadCausalLM, stopTokenIds } from '../../models/load.js';
 import type { KVCache } from '../../nn/kv-cache.js';
 import { createEngine } from '../../tensor/create.js';
 import { Llama2cTokenizer } from '../../tokenize/llama2c.js';
+import { type GenerateIo, runGenerate } from '../generate-run.js';
 
 /** A loaded model directory: the model, its tokenizer as a codec, and its special ids. */
 export interface LoadedGenerator<C extends { dispose(): void }> {

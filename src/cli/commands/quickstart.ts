@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEngine } from '../../tensor/create.js';
 import { resolveProgressMode } from '../../track/progress.js';
-import { runQuickstart } from '../../train/quickstart.js';
+import { runQuickstart } from '../quickstart-run.js';
 
 export function registerQuickstart(program: Command): void {
   program

@@ -3,9 +3,13 @@
  * the generated text to stdout as it comes, and report timings on stderr (so stdout can be piped).
  */
 import { LlmkError } from '../errors.js';
+import {
+  type FinishReason,
+  type GenerateOptions,
+  generateStream,
+  type TextCodec,
+} from '../infer/generate.js';
 import type { CausalLM } from '../models/causal-lm.js';
-import type { Tokenizer } from '../tokenize/types.js';
-import { type FinishReason, type GenerateOptions, generateStream, type TextCodec } from './generate.js';
 
 export interface RunGenerateOptions
   extends Omit<GenerateOptions, 'codec' | 'rng' | 'logitsProcessors' | 'padTokenId'> {
@@ -33,18 +37,6 @@ export interface RunGenerateSummary {
   totalMs: number;
   /** Decode rate after the first token, tokens/s (0 when only one token was generated). */
   tokensPerSecond: number;
-}
-
-/** A generation codec over a llmk Tokenizer (special tokens skipped when decoding). */
-export function tokenizerCodec(
-  tokenizer: Tokenizer,
-  options: { addSpecialTokens?: boolean } = {},
-): TextCodec {
-  return {
-    encode: async (text) =>
-      (await tokenizer.encode(text, undefined, { addSpecialTokens: options.addSpecialTokens ?? false })).ids,
-    decode: (ids) => tokenizer.decode([...ids], { skipSpecialTokens: true }),
-  };
 }
 
 export async function runGenerate<C extends { dispose(): void }>(

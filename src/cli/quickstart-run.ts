@@ -14,8 +14,8 @@ import { Rng } from '../tensor/random.js';
 import { CharTokenizer } from '../tokenize/char.js';
 import type { ProgressMode } from '../track/progress.js';
 import { RunDir } from '../track/run.js';
-import { CausalLMObjective } from './objectives/causal-lm.js';
-import { Trainer, type TrainResult } from './trainer.js';
+import { CausalLMObjective } from '../train/objectives/causal-lm.js';
+import { Trainer, type TrainResult } from '../train/trainer.js';
 
 export const TINY_SHAKESPEARE = new URL('../../fixtures/tinyshakespeare/input.txt', import.meta.url);
 

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Command } from 'commander';
-import { registerGenerate } from '../cli/commands/generate.js';
 import { LlmkError } from '../errors.js';
+import { generate, type TextCodec } from '../infer/generate.js';
 import { gptConfig } from '../models/gpt/config.js';
 import { GPT } from '../models/gpt/model.js';
 import { createEngine } from '../tensor/create.js';
 import { Rng } from '../tensor/random.js';
-import { runGenerate } from './cli.js';
-import { generate, type TextCodec } from './generate.js';
+import { registerGenerate } from './commands/generate.js';
+import { runGenerate } from './generate-run.js';
 
 const engine = createEngine({ backend: 'reference' });
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz .';
