@@ -17,7 +17,7 @@ import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerTokenizer } from './commands/tokenizer.js';
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('llmk')
     .description('The whole life of a transformer language model on Node.js.')
     .version(VERSION, '-v, --version')

@@ -17,7 +17,7 @@ import { RunDir } from '../track/run.js';
 import { CausalLMObjective } from '../train/objectives/causal-lm.js';
 import { Trainer, type TrainResult } from '../train/trainer.js';
 
-export const TINY_SHAKESPEARE = new URL('../../fixtures/tinyshakespeare/input.txt', import.meta.url);
+const TINY_SHAKESPEARE = new URL('../../fixtures/tinyshakespeare/input.txt', import.meta.url);
 
 export interface QuickstartOptions {
   steps?: number;

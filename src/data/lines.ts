@@ -42,7 +42,7 @@ export async function fileSize(path: string): Promise<number> {
  * Index of the first byte that starts an invalid UTF-8 sequence, or -1 (RFC 3629 §4: no overlong
  * forms, no surrogates, nothing above U+10FFFF).
  */
-export function firstInvalidUtf8(bytes: Uint8Array): number {
+function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   const n = bytes.length;
   while (i < n) {

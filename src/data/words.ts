@@ -14,7 +14,7 @@ const TOKEN_PLAIN = /[\p{L}\p{N}\p{M}_]+(?:['’.-][\p{L}\p{N}\p{M}_]+)*|[^\s\p{
 const WORDISH = /[\p{L}\p{N}]/u;
 
 /** True when the text holds any Han or Kana character (then the slower CJK-aware split is used). */
-export function hasCjk(text: string): boolean {
+function hasCjk(text: string): boolean {
   return CJK_CHAR.test(text);
 }
 

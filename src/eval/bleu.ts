@@ -5,8 +5,8 @@
  * methods of Chen & Cherry (2014, https://aclanthology.org/W14-3346).
  */
 import { check, LlmkError } from '../errors.js';
-import { type BleuTokenizerName, bleuTokenizer } from './bleuTokenizers.js';
-import { pyFixed, pyRstrip, pySplit } from './pyString.js';
+import { type BleuTokenizerName, bleuTokenizer } from './bleu-tokenizers.js';
+import { pyFixed, pyRstrip, pySplit } from './py-string.js';
 import { checkRefStreams } from './streams.js';
 
 export type SmoothMethod = 'exp' | 'floor' | 'add-k' | 'none';

@@ -6,7 +6,7 @@
  * over the corpus, then an F-beta score averaged over orders.
  */
 import { check } from '../errors.js';
-import { pyRemoveSpace, pySplit } from './pyString.js';
+import { pyRemoveSpace, pySplit } from './py-string.js';
 import { checkRefStreams } from './streams.js';
 
 export interface ChrfOptions {

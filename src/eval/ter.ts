@@ -6,7 +6,7 @@
  * sacrebleu caches edit-distance rows by hypothesis prefix; that cache only saves time (shifts
  * keep the hypothesis length, so every row depends on its prefix alone), so we recompute instead.
  */
-import { pyRstrip, pySplit } from './pyString.js';
+import { pyRstrip, pySplit } from './py-string.js';
 import { checkRefStreams } from './streams.js';
 
 const MAX_SHIFT_SIZE = 10;

@@ -16,7 +16,7 @@ export interface SpecialTokens {
  * Fields of every PretrainedConfig that do not change the forward pass: bookkeeping, generation
  * defaults (generation reads them from generation_config.json) and outputs we never return.
  */
-export const NEUTRAL_COMMON = [
+const NEUTRAL_COMMON = [
   'architectures',
   'model_type',
   'torch_dtype',

@@ -13,7 +13,7 @@ export interface EncodedText {
 }
 
 /** Batch lengths are rounded up to a multiple of this, so a run sees few distinct shapes. */
-export const PAD_MULTIPLE = 16;
+const PAD_MULTIPLE = 16;
 
 /** The model's position limit (BERT maxPositionEmbeddings, GPT nCtx), or Infinity. */
 export function maxPositionsOf(model: object): number {

@@ -136,7 +136,7 @@ function holdout<T>(items: readonly T[], every: number): { train: T[]; dev: T[] 
   return { train, dev };
 }
 
-export async function readTaskData(
+async function readTaskData(
   options: FinetuneOptions,
 ): Promise<{ train: Array<TextExample | TaggedExample>; dev: Array<TextExample | TaggedExample> }> {
   const read = (path: string): Promise<Array<TextExample | TaggedExample>> =>
@@ -160,7 +160,7 @@ function labelsOf(e: TextExample | TaggedExample): string[] {
 }
 
 /** Word joiner of NER inputs: nothing for character-level (CJK) data, a space otherwise. */
-export function joinerFor(format: string, sample: readonly TaggedExample[]): string {
+function joinerFor(format: string, sample: readonly TaggedExample[]): string {
   if (format === 'bmes') return '';
   const chars = sample.slice(0, 50).flatMap((s) => s.tokens);
   const single = chars.filter((t) => [...t].length === 1).length;

@@ -55,7 +55,7 @@ export interface MlmPretrainResult {
 }
 
 /** Documents (arrays of sentences) of the input files. */
-export async function readDocuments(files: readonly string[], textColumn?: string): Promise<string[][]> {
+async function readDocuments(files: readonly string[], textColumn?: string): Promise<string[][]> {
   const docs: string[][] = [];
   for (const file of files) {
     if (/\.(tsv|csv)$/.test(file)) {

@@ -68,7 +68,7 @@ const trainerSchema = z
   .partial()
   .strict();
 
-export const pretrainSchema = z
+const pretrainSchema = z
   .object({
     model: modelSchema,
     data: z

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { REPO_ROOT, sharedDataPath } from '../golden/sharedData.js';
+import { REPO_ROOT, sharedDataPath } from '../golden/shared-data.js';
 
 const HYP = sharedDataPath('multi30k-en-de', 'val.en');
 const REF = sharedDataPath('multi30k-en-de', 'val.de');

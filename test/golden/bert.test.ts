@@ -4,7 +4,7 @@
  * pretraining loss that scripts/golden/bert.py computed with torch 1.13 (CPU, float32), including
  * a right-padded row (attention mask) and sentence-B token types.
  *
- * Error measure (as gpt_engine.test.ts): max |a − b| / max(max |b|, 1e-6). Two float32
+ * Error measure (as gpt-engine.test.ts): max |a − b| / max(max |b|, 1e-6). Two float32
  * implementations summing in different orders differ by ~1e-7 of the scale per reduction; 1e-4 leaves
  * room for the ~15 chained reductions here while a wrong rule (tanh instead of erf GELU, eps 1e-5
  * instead of 1e-12 is too small to see, a missing mask or pooler tanh) moves results by more.

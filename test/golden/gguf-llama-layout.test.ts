@@ -14,7 +14,7 @@ import { Llama } from '../../src/models/llama/model.js';
 import { loadModel } from '../../src/models/load.js';
 import { createEngine } from '../../src/tensor/create.js';
 import { Llama2cTokenizer } from '../../src/tokenize/llama2c.js';
-import { REPO_ROOT, sharedDataPath } from './sharedData.js';
+import { REPO_ROOT, sharedDataPath } from './shared-data.js';
 
 test('llmk GGUF metadata has llama.cpp’s keys and value types (Llama, SentencePiece vocabulary)', () => {
   const fixtures = join(REPO_ROOT, 'test', 'golden', 'fixtures', 'llama2c-stories260K');

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { readSafetensors } from '../../src/formats/safetensors.js';
 import { loadCausalLM } from '../../src/models/load.js';
 import { createEngine } from '../../src/tensor/create.js';
-import { REPO_ROOT } from './sharedData.js';
+import { REPO_ROOT } from './shared-data.js';
 
 const engine = createEngine();
 

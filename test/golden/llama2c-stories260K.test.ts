@@ -19,7 +19,7 @@ import { convertModel } from '../../src/models/convert.js';
 import { type LoadedModel, loadCausalLM, stopTokenIds } from '../../src/models/load.js';
 import { createEngine } from '../../src/tensor/create.js';
 import { Llama2cTokenizer } from '../../src/tokenize/llama2c.js';
-import { REPO_ROOT } from './sharedData.js';
+import { REPO_ROOT } from './shared-data.js';
 
 const FIXTURES = join(REPO_ROOT, 'test', 'golden', 'fixtures', 'llama2c-stories260K');
 const MODEL = join(FIXTURES, 'stories260K.bin');

@@ -17,7 +17,7 @@ import {
   sentenceBleu,
   sentenceChrf,
 } from '../../src/eval/index.js';
-import { readSharedJson } from './sharedData.js';
+import { readSharedJson } from './shared-data.js';
 
 type Streams = string[][];
 interface Vectors {

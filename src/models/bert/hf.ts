@@ -30,7 +30,7 @@ export type AnyBert =
   | BertForSequenceClassification
   | BertForTokenClassification;
 
-export function architectureOf(model: AnyBert): BertArchitecture {
+function architectureOf(model: AnyBert): BertArchitecture {
   if (model instanceof BertForPreTraining) return 'BertForPreTraining';
   if (model instanceof BertForMaskedLM) return 'BertForMaskedLM';
   if (model instanceof BertForSequenceClassification) return 'BertForSequenceClassification';

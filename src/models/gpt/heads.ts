@@ -17,7 +17,7 @@ import type { GPTConfig } from './config.js';
 import { GPT } from './model.js';
 
 /** (B, T, C) final hidden states (after ln_f) of `gpt` with right padding masked out of attention. */
-export function gptHidden(gpt: GPT, inputs: BertInputs): Tensor {
+function gptHidden(gpt: GPT, inputs: BertInputs): Tensor {
   const engine = gpt.engine;
   const [B, T] = inputs.inputIds.shape;
   const tr = gpt.transformer;

@@ -4,7 +4,7 @@
  * Each maps one line to a space-separated token string, as sacrebleu's do.
  */
 import { LlmkError } from '../errors.js';
-import { pyNormalizeSpace, pyStrip } from './pyString.js';
+import { pyNormalizeSpace, pyStrip } from './py-string.js';
 
 export type BleuTokenizerName = '13a' | 'intl' | 'zh' | 'char' | 'none';
 export const BLEU_TOKENIZERS: readonly BleuTokenizerName[] = ['13a', 'intl', 'zh', 'char', 'none'];

@@ -15,7 +15,7 @@ import {
   summaryLevelLcs,
   unionLcs,
 } from '../../src/eval/index.js';
-import { readSharedJson, sharedDataPath } from './sharedData.js';
+import { readSharedJson, sharedDataPath } from './shared-data.js';
 
 interface InlineCase {
   types: string[];

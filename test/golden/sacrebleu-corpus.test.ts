@@ -26,7 +26,7 @@ import {
   type TerOptions,
   tercomTokenize,
 } from '../../src/eval/index.js';
-import { REPO_ROOT, sharedDataPath } from './sharedData.js';
+import { REPO_ROOT, sharedDataPath } from './shared-data.js';
 
 interface BleuEntry {
   options: Record<string, string | number | boolean | null>;

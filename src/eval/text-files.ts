@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { check, LlmkError } from '../errors.js';
-import { pyRstrip } from './pyString.js';
+import { pyRstrip } from './py-string.js';
 
 /** The segments of one text file; throws LLMK_E_IO if unreadable and LLMK_E_DATA if it has no lines. */
 export function readSegments(path: string): string[] {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { porterStem } from '../../src/eval/index.js';
-import { REPO_ROOT, sharedDataPath } from './sharedData.js';
+import { REPO_ROOT, sharedDataPath } from './shared-data.js';
 
 interface Summary {
   words: number;

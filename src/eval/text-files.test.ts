@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { LlmkError } from '../errors.js';
-import { readParallelText, readSegments } from './textFiles.js';
+import { readParallelText, readSegments } from './text-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'llmk-textfiles-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
