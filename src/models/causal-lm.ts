@@ -3,6 +3,7 @@ import { LlmkError } from '../errors.js';
 import { crossEntropy } from '../tensor/ops/fused.js';
 import { reshape, slice } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { BaseModelOutput } from './outputs.js';
 
 /**
  * The last `keep` positions of hidden states (B, T, C), the only ones whose logits are wanted
@@ -22,4 +23,9 @@ export function keepLastPositions(x: Tensor, keep: number | undefined): Tensor {
 export function nextTokenLoss(logits: Tensor, targets: Tensor, ignoreIndex = -100): Tensor {
   const [B, T, V] = logits.shape;
   return crossEntropy(reshape(logits, [B * T, V]), reshape(targets, [B * T]), { ignoreIndex });
+}
+
+/** A causal LM's forward with extras: logits (B, T', V) and what the body returned. */
+export interface CausalLMOutput extends BaseModelOutput {
+  logits: Tensor;
 }
