@@ -1,3 +1,4 @@
+export { type AttentionWithProbs, attentionWithProbs } from './attention.js';
 export {
   Dropout,
   Embedding,

@@ -17,4 +17,4 @@ export {
   saveBertPretrained,
   type TaskInfo,
 } from './hf.js';
-export { type BertInputs, BertModel, type BertOutput } from './model.js';
+export { type BertInputs, BertModel, type BertModelOptions, type BertOutput } from './model.js';

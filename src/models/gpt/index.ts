@@ -1,3 +1,3 @@
 export { BABY_CONFIG, type GPTConfig, type GPTConfigInput, gptConfig } from './config.js';
-export { GPTForSequenceClassification, GPTForTokenClassification } from './heads.js';
-export { type ForwardOptions, GPT, KVCache } from './model.js';
+export { GPTForSequenceClassification, GPTForTokenClassification, type GptHeadOptions } from './heads.js';
+export { type ForwardOptions, GPT, GPTModel, type GPTOptions, KVCache } from './model.js';

@@ -1,2 +1,2 @@
 export { type LlamaConfig, type LlamaConfigInput, llamaConfig } from './config.js';
-export { Llama, type LlamaForwardOptions } from './model.js';
+export { Llama, type LlamaForwardOptions, LlamaModel } from './model.js';
