@@ -5,6 +5,7 @@
 import { runDataBench } from './data.js';
 import { runDecodeBench } from './decode.js';
 import { runInteropBench } from './interop.js';
+import { runMemoryBench } from './memory.js';
 import { runMetricsBench } from './metrics.js';
 import { runOpsBench } from './ops.js';
 import { runTokenizeBench } from './tokenize.js';
@@ -25,3 +26,4 @@ if (want('data')) await runDataBench({ keep: true });
 if (want('train')) runTrainBench({ configs: quick ? ['baby'] : undefined });
 if (want('decode')) await runDecodeBench({ quick });
 if (want('interop')) await runInteropBench({ quick });
+if (want('memory')) runMemoryBench({ quick });

@@ -13,6 +13,7 @@ export * from './eval/index.js';
 export * from './formats/index.js';
 export * from './infer/index.js';
 export * from './models/index.js';
+export type { BaseModelOutput, ModelInitOptions, ModelOutputOptions } from './models/outputs.js';
 export * from './nn/index.js';
 export * from './tasks/index.js';
 export * from './tensor/index.js';

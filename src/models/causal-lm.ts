@@ -9,6 +9,7 @@ import type { Engine } from '../tensor/engine.js';
 import { crossEntropy } from '../tensor/ops/fused.js';
 import { reshape, slice } from '../tensor/ops/shape.js';
 import type { Tensor } from '../tensor/tensor.js';
+import type { BaseModelOutput } from './outputs.js';
 
 /**
  * The last `keep` positions of hidden states (B, T, C), the only ones whose logits are wanted
@@ -61,4 +62,9 @@ export type CausalLMModel = Module &
 export function isCausalLM(model: Module): model is CausalLMModel {
   const m = model as unknown as Partial<CausalLMModel>;
   return typeof m.newCache === 'function' && typeof m.loss === 'function';
+}
+
+/** A causal LM's forward with extras: logits (B, T', V) and what the body returned. */
+export interface CausalLMOutput extends BaseModelOutput {
+  logits: Tensor;
 }

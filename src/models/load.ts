@@ -182,7 +182,7 @@ function loadGguf(engine: Engine, path: string, options: LoadModelOptions): Load
 /** llama2.c checkpoints carry no vocabulary, so they need `options.tokenizer` for text. */
 function loadLlama2c(engine: Engine, path: string, options: LoadModelOptions): LoadedModel {
   const ck = readLlama2c(path);
-  const model = new Llama(engine, ck.config);
+  const model = new Llama(engine, ck.config, { init: 'empty' });
   model.loadState(ck.weights);
   model.eval();
   return {

@@ -1,8 +1,9 @@
 /**
  * Planned parameter memory: every parameter and its gradient become views into two flat buffers,
  * so zeroing gradients, clipping and the optimizer update are a few loops over contiguous memory.
- * Layout comes from one table (the module's namedParameters), grouped so each optimizer group is
- * one contiguous range.
+ * Layout comes from one table (the module's trainable namedParameters), grouped so each optimizer
+ * group is one contiguous range. Frozen parameters (requiresGrad false) stay where they are: no slot,
+ * no gradient buffer, hence no optimizer state — training a head on a frozen body costs the head only.
  */
 import { Storage, Tensor } from '../tensor/tensor.js';
 import type { Module } from './module.js';
@@ -30,11 +31,11 @@ export class FlatParameters {
   readonly size: number;
 
   /**
-   * Packs `module`'s parameters. `groupOf(name, tensor)` assigns an optimizer group (0, 1, …);
-   * entries are laid out group by group in parameter order.
+   * Packs `module`'s trainable parameters. `groupOf(name, tensor)` assigns an optimizer group
+   * (0, 1, …); entries are laid out group by group in parameter order. Freeze before packing.
    */
   constructor(module: Module, groupOf: (name: string, t: Tensor) => number = () => 0) {
-    const named = module.namedParameters();
+    const named = module.namedParameters({ trainable: true });
     const withGroup = named.map(([name, tensor], i) => ({ name, tensor, group: groupOf(name, tensor), i }));
     withGroup.sort((a, b) => a.group - b.group || a.i - b.i);
     this.size = withGroup.reduce((n, p) => n + p.tensor.size, 0);

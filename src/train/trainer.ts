@@ -148,8 +148,15 @@ export class Trainer {
       () => `invalid trainer options (steps ${o.steps}, gradAccum ${o.gradAccum}, lr ${o.lr})`,
       'steps ≥ 0, gradAccum ≥ 1 and lr > 0',
     );
+    // Only trainable parameters get a slot, a gradient and AdamW moments (freeze before this).
     this.params = new FlatParameters(objective.model, (name, t) =>
       weightDecayGroup(name, t.shape, o.decayEmbeddings),
+    );
+    check(
+      this.params.size > 0,
+      'LLMK_E_CONFIG',
+      () => 'the model has no trainable parameters',
+      'unfreeze some (module.unfreeze() or tensor.requiresGrad = true) before building the Trainer',
     );
     this.optimizer = new AdamW(engine, this.params, {
       lr: o.lr,

@@ -5,6 +5,7 @@
  * BertModel files have no `bert.` prefix). Task heads record their labels as HF does (task-info.ts).
  */
 import { LlmkError } from '../../errors.js';
+import type { InitMode } from '../../nn/layers.js';
 import type { Module } from '../../nn/module.js';
 import type { Engine } from '../../tensor/engine.js';
 import type { ModelFamily } from '../family.js';
@@ -126,7 +127,13 @@ export function asBert(model: Module, where: string): AnyBert {
   return model;
 }
 
-function build(engine: Engine, arch: BertArchitecture, config: BertConfig, task: TaskInfo | null): AnyBert {
+function build(
+  engine: Engine,
+  arch: BertArchitecture,
+  config: BertConfig,
+  task: TaskInfo | null,
+  init: InitMode,
+): AnyBert {
   if (arch === 'BertForSequenceClassification' || arch === 'BertForTokenClassification') {
     if (!task) {
       throw new LlmkError(
@@ -135,14 +142,14 @@ function build(engine: Engine, arch: BertArchitecture, config: BertConfig, task:
         'fine-tune with llmk finetune, or add the labels to config.json',
       );
     }
-    const opts = { numLabels: task.labels.length, classifierDropout: task.classifierDropout };
+    const opts = { numLabels: task.labels.length, classifierDropout: task.classifierDropout, init };
     return arch === 'BertForSequenceClassification'
       ? new BertForSequenceClassification(engine, config, opts)
       : new BertForTokenClassification(engine, config, opts);
   }
   return arch === 'BertForMaskedLM'
-    ? new BertForMaskedLM(engine, config)
-    : new BertForPreTraining(engine, config);
+    ? new BertForMaskedLM(engine, config, { init })
+    : new BertForPreTraining(engine, config, { init });
 }
 
 export const bertFamily: ModelFamily = {
@@ -164,12 +171,13 @@ export const bertFamily: ModelFamily = {
     }
     const arch = (requested as BertArchitecture | undefined) ?? saved;
     const task = options.task ?? taskFromHfConfig(json);
-    const model = build(engine, arch, config, task);
-    // Another head than the saved one: the encoder must be there (the pooler may be new).
-    const partial =
-      arch === saved && known
-        ? null
-        : { required: (name: string) => name.startsWith('bert.') && !name.startsWith('bert.pooler.') };
+    // Another head than the saved one: the encoder must be there (the pooler may be new), and the
+    // new head starts from its random init; the same head is filled entirely from the file.
+    const same = arch === saved && known;
+    const model = build(engine, arch, config, task, same ? 'empty' : 'random');
+    const partial = same
+      ? null
+      : { required: (name: string) => name.startsWith('bert.') && !name.startsWith('bert.pooler.') };
     return { model, modelType: 'bert', special: specialTokens(new Fields(json, path)), task, partial };
   },
   weightNames(keys) {

@@ -15,4 +15,4 @@ export {
   bertToHfConfig,
   isBert,
 } from './hf.js';
-export { type BertInputs, BertModel, type BertOutput } from './model.js';
+export { type BertInputs, BertModel, type BertModelOptions, type BertOutput } from './model.js';

@@ -26,7 +26,13 @@ export const gptFamily: ModelFamily = {
   parseConfig: (json, path) => parse(json, path).config,
   build(engine, json, path) {
     const { config, special } = parse(json, path);
-    return { model: new GPT(engine, config), modelType: 'gpt2', special, task: null, partial: null };
+    return {
+      model: new GPT(engine, config, { init: 'empty' }),
+      modelType: 'gpt2',
+      special,
+      task: null,
+      partial: null,
+    };
   },
   weightNames(keys) {
     const bare = keys.length > 0 && !keys.some((k) => k.startsWith('transformer.'));

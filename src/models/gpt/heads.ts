@@ -4,60 +4,42 @@
  * model's last position is the only one that has seen the whole input) and
  * GPT2ForTokenClassification (`classifier` on every position).
  */
+import type { Embedding } from '../../nn/layers.js';
 import { Linear } from '../../nn/layers.js';
 import { Module } from '../../nn/module.js';
 import type { Engine } from '../../tensor/engine.js';
-import { add } from '../../tensor/ops/elementwise.js';
-import { dropout, ropeTables } from '../../tensor/ops/fused.js';
-import type { Rng } from '../../tensor/random.js';
+import { dropout } from '../../tensor/ops/fused.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { gatherPositions } from '../bert/heads.js';
 import type { BertInputs } from '../bert/model.js';
+import type { ModelInitOptions, ModelOutputOptions } from '../outputs.js';
 import type { GPTConfig } from './config.js';
-import { GPT } from './model.js';
+import { GPTModel } from './model.js';
 
-/** (B, T, C) final hidden states (after ln_f) of `gpt` with right padding masked out of attention. */
-function gptHidden(gpt: GPT, inputs: BertInputs): Tensor {
-  const engine = gpt.engine;
-  const [B, T] = inputs.inputIds.shape;
-  const tr = gpt.transformer;
+/** (B, T, C) final hidden states (after ln_f) of `body` with right padding masked out of attention. */
+export function gptHidden(body: GPTModel, inputs: BertInputs, options: ModelOutputOptions = {}): Tensor {
+  const engine = body.engine;
+  const x = inputs.inputsEmbeds ?? inputs.inputIds;
+  const [B, T] = x ? x.shape : [0, 0];
   let keyMask: Tensor | undefined;
   if (inputs.attentionMask) {
     const m = inputs.attentionMask.toArray();
     keyMask = engine.tensor(
-      Float32Array.from(m, (x) => (x === 0 ? Number.NEGATIVE_INFINITY : 0)),
+      Float32Array.from(m, (v) => (v === 0 ? Number.NEGATIVE_INFINITY : 0)),
       [B, T],
     );
   }
-  let x = tr.wte.forward(inputs.inputIds); // (B, T, C)
-  let rot: { cos: Tensor; sin: Tensor } | null = null;
-  if (tr.wpe) {
-    const pos = engine.tensor(
-      Int32Array.from({ length: B * T }, (_, i) => i % T),
-      [B, T],
-      'i32',
-    );
-    x = add(x, tr.wpe.forward(pos));
-  } else {
-    rot = ropeTables(engine, T, gpt.config.nEmbd / gpt.config.nHead, gpt.config.ropeTheta, 0);
-  }
-  x = tr.drop.forward(x);
-  tr.h.forEach((block, i) => {
-    x = block.forward(x, i, rot, { keyMask });
-  });
-  return tr.ln_f.forward(x); // (B, T, C)
+  return body.call(inputs.inputIds ?? null, { ...options, keyMask, inputsEmbeds: inputs.inputsEmbeds })
+    .lastHiddenState; // (B, T, C)
 }
 
-export interface GptHeadOptions {
+export interface GptHeadOptions extends ModelInitOptions {
   numLabels: number;
-  rng?: Rng;
 }
 
-export class GPTForSequenceClassification extends Module {
-  readonly transformer: GPT['transformer'];
-  readonly score: Linear;
+/** Sequence/token classification heads share the body, its embeddings and the options. */
+abstract class GPTHead extends Module {
   readonly numLabels: number;
-  private readonly gpt: GPT;
 
   constructor(
     engine: Engine,
@@ -65,23 +47,41 @@ export class GPTForSequenceClassification extends Module {
     options: GptHeadOptions,
   ) {
     super(engine);
-    this.gpt = new GPT(engine, config, { rng: options.rng });
-    this.transformer = this.child('transformer', this.gpt.transformer);
     this.numLabels = options.numLabels;
-    this.score = this.child(
+    this.child('transformer', new GPTModel(engine, config, options));
+  }
+
+  get transformer(): GPTModel {
+    return this.sub('transformer');
+  }
+
+  getInputEmbeddings(): Embedding {
+    return this.transformer.wte;
+  }
+}
+
+export class GPTForSequenceClassification extends GPTHead {
+  constructor(engine: Engine, config: GPTConfig, options: GptHeadOptions) {
+    super(engine, config, options);
+    const { rng, init } = options;
+    this.child(
       'score',
-      new Linear(engine, config.nEmbd, options.numLabels, {
-        bias: false,
-        std: config.initStd,
-        rng: options.rng,
-      }),
+      new Linear(engine, config.nEmbd, options.numLabels, { bias: false, std: config.initStd, rng, init }),
     );
   }
 
-  /** (B, L) logits at each row's last real token. */
+  get score(): Linear {
+    return this.sub('score');
+  }
+
+  /** (B, L) logits at each row's last real token (through call(), so hooks on the head run). */
   logits(inputs: BertInputs): Tensor {
-    const h = gptHidden(this.gpt, inputs); // (B, T, C)
-    const [B, T] = inputs.inputIds.shape;
+    return this.call(inputs);
+  }
+
+  forward(inputs: BertInputs): Tensor {
+    const h = gptHidden(this.transformer, inputs); // (B, T, C)
+    const [B, T] = h.shape;
     const mask = inputs.attentionMask?.toArray();
     const last = new Int32Array(B);
     for (let b = 0; b < B; b++) {
@@ -89,34 +89,31 @@ export class GPTForSequenceClassification extends Module {
       if (mask) while (t > 0 && mask[b * T + t] === 0) t--;
       last[b] = b * T + t;
     }
-    return this.score.forward(gatherPositions(h, last)); // (B, L)
+    return this.score.call(gatherPositions(h, last)); // (B, L)
   }
 }
 
-export class GPTForTokenClassification extends Module {
-  readonly transformer: GPT['transformer'];
-  readonly classifier: Linear;
-  readonly numLabels: number;
-  private readonly gpt: GPT;
-
-  constructor(
-    engine: Engine,
-    readonly config: GPTConfig,
-    options: GptHeadOptions,
-  ) {
-    super(engine);
-    this.gpt = new GPT(engine, config, { rng: options.rng });
-    this.transformer = this.child('transformer', this.gpt.transformer);
-    this.numLabels = options.numLabels;
-    this.classifier = this.child(
+export class GPTForTokenClassification extends GPTHead {
+  constructor(engine: Engine, config: GPTConfig, options: GptHeadOptions) {
+    super(engine, config, options);
+    const { rng, init } = options;
+    this.child(
       'classifier',
-      new Linear(engine, config.nEmbd, options.numLabels, { std: config.initStd, rng: options.rng }),
+      new Linear(engine, config.nEmbd, options.numLabels, { std: config.initStd, rng, init }),
     );
   }
 
-  /** (B, T, L) logits. */
+  get classifier(): Linear {
+    return this.sub('classifier');
+  }
+
+  /** (B, T, L) logits (through call(), so hooks on the head run). */
   logits(inputs: BertInputs): Tensor {
-    const h = gptHidden(this.gpt, inputs);
-    return this.classifier.forward(dropout(h, this.config.dropout, this.training));
+    return this.call(inputs);
+  }
+
+  forward(inputs: BertInputs): Tensor {
+    const h = gptHidden(this.transformer, inputs); // (B, T, C)
+    return this.classifier.call(dropout(h, this.config.dropout, this.training)); // (B, T, L)
   }
 }

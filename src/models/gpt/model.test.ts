@@ -61,11 +61,13 @@ test("nanoGPT's MLP form: gelu 'erf' applies the exact GELU", () => {
   );
   engine.scope(() => {
     const x = engine.tensor(Float32Array.from([-2, -0.5, 0.3, 1.7]), [1, 1, 4]);
-    const fc = erfModel.transformer.h[0].mlp.c_fc.forward(x).toArray();
-    const expected = erfModel.transformer.h[0].mlp.c_proj.forward(
-      engine.tensor(Float32Array.from(fc.map((v) => 0.5 * v * (1 + erfRef(v / Math.SQRT2)))), [1, 1, 16]),
-    );
-    const got = erfModel.transformer.h[0].mlp.forward(x).toArray();
+    const fc = erfModel.transformer.h.at(0).mlp.c_fc.forward(x).toArray();
+    const expected = erfModel.transformer.h
+      .at(0)
+      .mlp.c_proj.forward(
+        engine.tensor(Float32Array.from(fc.map((v) => 0.5 * v * (1 + erfRef(v / Math.SQRT2)))), [1, 1, 16]),
+      );
+    const got = erfModel.transformer.h.at(0).mlp.forward(x).toArray();
     const err = Math.max(...got.map((v, i) => Math.abs(v - expected.toArray()[i])));
     assert.ok(err < 1e-6, `exact GELU MLP differs by ${err}`);
     const ids = engine.tensor(Int32Array.from([1, 2, 3]), [1, 3], 'i32');
@@ -133,7 +135,7 @@ test('modern variants (no bias, RMSNorm, SwiGLU, rotary, GQA) run forward and ba
     const ids = engine.tensor(Int32Array.from([1, 2, 3, 4]), [1, 4], 'i32');
     const loss = model.loss(ids, ids);
     loss.backward();
-    const g = model.transformer.h[0].attn.c_attn.weight.grad;
+    const g = model.transformer.h.at(0).attn.c_attn.weight.grad;
     assert.ok(g?.toArray().some((x) => x !== 0));
   });
 });

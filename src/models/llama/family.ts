@@ -28,7 +28,13 @@ export const llamaFamily: ModelFamily = {
   parseConfig: (json, path) => parse(json, path).config,
   build(engine, json, path) {
     const { config, special, modelType } = parse(json, path);
-    return { model: new Llama(engine, config), modelType, special, task: null, partial: null };
+    return {
+      model: new Llama(engine, config, { init: 'empty' }),
+      modelType,
+      special,
+      task: null,
+      partial: null,
+    };
   },
   weightNames(keys) {
     const bare = keys.length > 0 && !keys.some((k) => k.startsWith('model.'));

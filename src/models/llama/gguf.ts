@@ -182,7 +182,7 @@ export function llama2cTokenizerFromGguf(file: GgufFile): Llama2cTokenizer | nul
 export function llamaFromGguf(engine: Engine, path: string): { model: Llama; file: GgufFile } {
   const file = readGguf(path);
   const config = llamaConfigFromGguf(file);
-  const model = new Llama(engine, config);
+  const model = new Llama(engine, config, { init: 'empty' });
   const state = model.stateDict();
   const byGguf = new Map<string, string>();
   for (const name of state.keys()) byGguf.set(ggufName(name), name);

@@ -8,20 +8,26 @@
  * HS head size, H SwiGLU hidden width, V vocabulary.
  */
 import { LlmkError } from '../../errors.js';
+import { attentionWithProbs } from '../../nn/attention.js';
 import { KVCache } from '../../nn/kv-cache.js';
-import { Embedding, Linear, RMSNorm } from '../../nn/layers.js';
-import { Module } from '../../nn/module.js';
+import { Embedding, type InitMode, Linear, RMSNorm } from '../../nn/layers.js';
+import { Module, ModuleList } from '../../nn/module.js';
 import type { Engine } from '../../tensor/engine.js';
 import { add, mul, silu } from '../../tensor/ops/elementwise.js';
 import { attention, rope, ropeTables } from '../../tensor/ops/fused.js';
-import { linear } from '../../tensor/ops/matmul.js';
 import { contiguous, reshape, transpose } from '../../tensor/ops/shape.js';
 import type { Rng } from '../../tensor/random.js';
-import { shapeString, type Tensor } from '../../tensor/tensor.js';
-import { keepLastPositions, nextTokenLoss } from '../causal-lm.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { type CausalLMOutput, keepLastPositions, nextTokenLoss } from '../causal-lm.js';
+import {
+  type BaseModelOutput,
+  embedInputs,
+  type ModelInitOptions,
+  type ModelOutputOptions,
+} from '../outputs.js';
 import type { LlamaConfig } from './config.js';
 
-export interface LlamaForwardOptions {
+export interface LlamaForwardOptions extends ModelOutputOptions {
   cache?: KVCache;
   /** (B, S) additive key mask (0 keep, −Infinity drop), e.g. from left padding. */
   keyMask?: Tensor;
@@ -33,129 +39,169 @@ export interface LlamaForwardOptions {
 
 type Rot = { cos: Tensor; sin: Tensor };
 
-class LlamaAttention extends Module {
-  readonly q_proj: Linear;
-  readonly k_proj: Linear;
-  readonly v_proj: Linear;
-  readonly o_proj: Linear;
+/** What one forward hands every layer: its index, the rotary tables and where to put attentions. */
+interface LayerContext {
+  layer: number;
+  rot: Rot;
+  options: LlamaForwardOptions;
+  attentions: Tensor[] | null;
+}
 
+type LayerInit = { std: number; rng: Rng | undefined; init: InitMode | undefined };
+
+class LlamaAttention extends Module {
   constructor(
     engine: Engine,
     private readonly cfg: LlamaConfig,
-    rng: Rng | undefined,
+    init: LayerInit,
   ) {
     super(engine);
-    const { dim: C, nHead: NH, nKvHead: NKV, headDim: HS, initStd: std } = cfg;
-    this.q_proj = this.child('q_proj', new Linear(engine, C, NH * HS, { bias: cfg.qkvBias, std, rng }));
-    this.k_proj = this.child('k_proj', new Linear(engine, C, NKV * HS, { bias: cfg.qkvBias, std, rng }));
-    this.v_proj = this.child('v_proj', new Linear(engine, C, NKV * HS, { bias: cfg.qkvBias, std, rng }));
-    this.o_proj = this.child('o_proj', new Linear(engine, NH * HS, C, { bias: cfg.oBias, std, rng }));
+    const { dim: C, nHead: NH, nKvHead: NKV, headDim: HS } = cfg;
+    this.child('q_proj', new Linear(engine, C, NH * HS, { ...init, bias: cfg.qkvBias }));
+    this.child('k_proj', new Linear(engine, C, NKV * HS, { ...init, bias: cfg.qkvBias }));
+    this.child('v_proj', new Linear(engine, C, NKV * HS, { ...init, bias: cfg.qkvBias }));
+    this.child('o_proj', new Linear(engine, NH * HS, C, { ...init, bias: cfg.oBias }));
   }
 
-  forward(x: Tensor, layer: number, rot: Rot, options: LlamaForwardOptions): Tensor {
+  get q_proj(): Linear {
+    return this.sub('q_proj');
+  }
+
+  get k_proj(): Linear {
+    return this.sub('k_proj');
+  }
+
+  get v_proj(): Linear {
+    return this.sub('v_proj');
+  }
+
+  get o_proj(): Linear {
+    return this.sub('o_proj');
+  }
+
+  forward(x: Tensor, ctx: LayerContext): Tensor {
     const [B, T] = x.shape;
     const { nHead: NH, nKvHead: NKV, headDim: HS } = this.cfg;
-    let q = transpose(reshape(this.q_proj.forward(x), [B, T, NH, HS]), 1, 2); // (B, NH, T, HS)
-    let k = transpose(reshape(this.k_proj.forward(x), [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
-    let v = transpose(reshape(this.v_proj.forward(x), [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
+    const { rot, options } = ctx;
+    let q = transpose(reshape(this.q_proj.call(x), [B, T, NH, HS]), 1, 2); // (B, NH, T, HS)
+    let k = transpose(reshape(this.k_proj.call(x), [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
+    let v = transpose(reshape(this.v_proj.call(x), [B, T, NKV, HS]), 1, 2); // (B, NKV, T, HS)
     q = rope(q, rot.cos, rot.sin); // (B, NH, T, HS)
     k = rope(k, rot.cos, rot.sin); // (B, NKV, T, HS)
-    if (options.cache) [k, v] = options.cache.append(layer, contiguous(k), contiguous(v)); // (B, NKV, S, HS)
+    if (options.cache) [k, v] = options.cache.append(ctx.layer, contiguous(k), contiguous(v)); // (B, NKV, S, HS)
     const mask = options.keyMask ? reshape(options.keyMask, [B, 1, 1, options.keyMask.shape[1]]) : null;
-    const y = attention(q, k, v, { causal: true, mask }); // (B, NH, T, HS)
-    return this.o_proj.forward(reshape(transpose(y, 1, 2), [B, T, NH * HS])); // (B, T, C)
+    let y: Tensor;
+    if (ctx.attentions) {
+      const a = attentionWithProbs(q, k, v, { causal: true, mask });
+      ctx.attentions.push(a.probs); // (B, NH, T, S)
+      y = a.output;
+    } else {
+      y = attention(q, k, v, { causal: true, mask }); // (B, NH, T, HS)
+    }
+    return this.o_proj.call(reshape(transpose(y, 1, 2), [B, T, NH * HS])); // (B, T, C)
   }
 }
 
 class LlamaMLP extends Module {
-  readonly gate_proj: Linear;
-  readonly up_proj: Linear;
-  readonly down_proj: Linear;
-
-  constructor(engine: Engine, cfg: LlamaConfig, rng: Rng | undefined) {
+  constructor(engine: Engine, cfg: LlamaConfig, init: LayerInit) {
     super(engine);
-    const { dim: C, hiddenDim: H, initStd: std, mlpBias: bias } = cfg;
-    this.gate_proj = this.child('gate_proj', new Linear(engine, C, H, { bias, std, rng }));
-    this.up_proj = this.child('up_proj', new Linear(engine, C, H, { bias, std, rng }));
-    this.down_proj = this.child('down_proj', new Linear(engine, H, C, { bias, std, rng }));
+    const { dim: C, hiddenDim: H, mlpBias: bias } = cfg;
+    this.child('gate_proj', new Linear(engine, C, H, { ...init, bias }));
+    this.child('up_proj', new Linear(engine, C, H, { ...init, bias }));
+    this.child('down_proj', new Linear(engine, H, C, { ...init, bias }));
+  }
+
+  get gate_proj(): Linear {
+    return this.sub('gate_proj');
+  }
+
+  get up_proj(): Linear {
+    return this.sub('up_proj');
+  }
+
+  get down_proj(): Linear {
+    return this.sub('down_proj');
   }
 
   forward(x: Tensor): Tensor {
-    const h = mul(silu(this.gate_proj.forward(x)), this.up_proj.forward(x)); // (B, T, H)
-    return this.down_proj.forward(h); // (B, T, C)
+    const h = mul(silu(this.gate_proj.call(x)), this.up_proj.call(x)); // (B, T, H)
+    return this.down_proj.call(h); // (B, T, C)
   }
 }
 
 class LlamaDecoderLayer extends Module {
-  readonly input_layernorm: RMSNorm;
-  readonly self_attn: LlamaAttention;
-  readonly post_attention_layernorm: RMSNorm;
-  readonly mlp: LlamaMLP;
-
-  constructor(engine: Engine, cfg: LlamaConfig, rng: Rng | undefined) {
+  constructor(engine: Engine, cfg: LlamaConfig, init: LayerInit) {
     super(engine);
-    this.input_layernorm = this.child('input_layernorm', new RMSNorm(engine, cfg.dim, cfg.rmsNormEps));
-    this.self_attn = this.child('self_attn', new LlamaAttention(engine, cfg, rng));
-    this.post_attention_layernorm = this.child(
-      'post_attention_layernorm',
-      new RMSNorm(engine, cfg.dim, cfg.rmsNormEps),
-    );
-    this.mlp = this.child('mlp', new LlamaMLP(engine, cfg, rng));
+    const norm = (): RMSNorm => new RMSNorm(engine, cfg.dim, cfg.rmsNormEps, { init: init.init });
+    this.child('input_layernorm', norm());
+    this.child('self_attn', new LlamaAttention(engine, cfg, init));
+    this.child('post_attention_layernorm', norm());
+    this.child('mlp', new LlamaMLP(engine, cfg, init));
   }
 
-  forward(x: Tensor, layer: number, rot: Rot, options: LlamaForwardOptions): Tensor {
-    x = add(x, this.self_attn.forward(this.input_layernorm.forward(x), layer, rot, options));
-    return add(x, this.mlp.forward(this.post_attention_layernorm.forward(x)));
+  get input_layernorm(): RMSNorm {
+    return this.sub('input_layernorm');
+  }
+
+  get self_attn(): LlamaAttention {
+    return this.sub('self_attn');
+  }
+
+  get post_attention_layernorm(): RMSNorm {
+    return this.sub('post_attention_layernorm');
+  }
+
+  get mlp(): LlamaMLP {
+    return this.sub('mlp');
+  }
+
+  forward(x: Tensor, ctx: LayerContext): Tensor {
+    x = add(x, this.self_attn.call(this.input_layernorm.call(x), ctx));
+    return add(x, this.mlp.call(this.post_attention_layernorm.call(x)));
   }
 }
 
-class LlamaBody extends Module {
-  readonly embed_tokens: Embedding;
-  readonly layers: LlamaDecoderLayer[];
-  readonly norm: RMSNorm;
-
-  constructor(engine: Engine, cfg: LlamaConfig, rng: Rng | undefined) {
+/** The decoder body (HF LlamaModel), named `model.` inside Llama. */
+export class LlamaModel extends Module {
+  constructor(
+    engine: Engine,
+    readonly config: LlamaConfig,
+    options: ModelInitOptions = {},
+  ) {
     super(engine);
-    this.embed_tokens = this.child(
-      'embed_tokens',
-      new Embedding(engine, cfg.vocabSize, cfg.dim, { std: cfg.initStd, rng }),
-    );
-    this.layers = Array.from({ length: cfg.nLayer }, (_, i) =>
-      this.child(`layers.${i}`, new LlamaDecoderLayer(engine, cfg, rng)),
-    );
-    this.norm = this.child('norm', new RMSNorm(engine, cfg.dim, cfg.rmsNormEps));
-  }
-}
-
-export class Llama extends Module {
-  readonly config: LlamaConfig;
-  readonly model: LlamaBody;
-  /** (V, C); the same tensor as embed_tokens when embeddings are tied. */
-  readonly lmHead: Tensor;
-
-  constructor(engine: Engine, config: LlamaConfig, options: { rng?: Rng } = {}) {
-    super(engine);
-    this.config = config;
-    this.model = this.child('model', new LlamaBody(engine, config, options.rng));
-    this.lmHead = config.tieEmbeddings
-      ? this.tie('lm_head.weight', this.model.embed_tokens.weight)
-      : this.param(
-          'lm_head.weight',
-          engine.randn([config.vocabSize, config.dim], { std: config.initStd, rng: options.rng }),
-        );
+    const cfg = config;
+    const init: LayerInit = { std: cfg.initStd, rng: options.rng, init: options.init };
+    this.child('embed_tokens', new Embedding(engine, cfg.vocabSize, cfg.dim, init));
+    const layers = Array.from({ length: cfg.nLayer }, () => new LlamaDecoderLayer(engine, cfg, init));
+    this.child('layers', new ModuleList(engine, layers));
+    this.child('norm', new RMSNorm(engine, cfg.dim, cfg.rmsNormEps, { init: init.init }));
   }
 
-  /** Logits (B, T, V) for token ids (B, T). With a cache, positions continue after the cached tokens. */
-  forward(idx: Tensor, options: LlamaForwardOptions = {}): Tensor {
+  get embed_tokens(): Embedding {
+    return this.sub('embed_tokens');
+  }
+
+  get layers(): ModuleList<LlamaDecoderLayer> {
+    return this.sub('layers');
+  }
+
+  get norm(): RMSNorm {
+    return this.sub('norm');
+  }
+
+  getInputEmbeddings(): Embedding {
+    return this.embed_tokens;
+  }
+
+  /**
+   * Final hidden states (B, T', C) for ids (B, T) or options.inputsEmbeds with null ids. With a cache,
+   * positions continue after the cached tokens. hiddenStates (HF order): the embedding output, each
+   * layer's output, the last one after the final norm.
+   */
+  forward(idx: Tensor | null, options: LlamaForwardOptions = {}): BaseModelOutput {
     const { engine, config } = this;
-    if (idx.rank !== 2 || idx.dtype !== 'i32') {
-      throw new LlmkError(
-        'LLMK_E_SHAPE',
-        `Llama input must be (B, T) i32 token ids, got ${idx.dtype} ${shapeString(idx.shape)}`,
-        'pass ids as engine.tensor(Int32Array, [B, T], "i32")',
-      );
-    }
-    const T = idx.shape[1];
+    let x = embedInputs('Llama', idx, options.inputsEmbeds, this.embed_tokens, config.dim); // (B, T, C)
+    const T = x.shape[1];
     const start = options.cache?.length ?? 0;
     if (start + T > config.nCtx) {
       throw new LlmkError(
@@ -171,19 +217,68 @@ export class Llama extends Module {
         'generate one prompt at a time with Llama models',
       );
     }
-    let x = this.model.embed_tokens.forward(idx); // (B, T, C)
     const rot = ropeTables(engine, T, config.headDim, config.ropeTheta, start); // (T, HS/2) each
-    this.model.layers.forEach((layer, i) => {
-      x = layer.forward(x, i, rot, options);
-    });
+    const hiddenStates: Tensor[] | null = options.outputHiddenStates ? [] : null;
+    const ctx: LayerContext = { layer: 0, rot, options, attentions: options.outputAttentions ? [] : null };
+    for (const layer of this.layers) {
+      hiddenStates?.push(x);
+      x = layer.call(x, ctx);
+      ctx.layer++;
+    }
     if (options.cache) options.cache.length += T;
-    x = this.model.norm.forward(keepLastPositions(x, options.logitsToKeep)); // (B, T', C)
-    return linear(x, this.lmHead); // (B, T', V)
+    x = this.norm.call(keepLastPositions(x, options.logitsToKeep)); // (B, T', C)
+    hiddenStates?.push(x);
+    return { lastHiddenState: x, hiddenStates, attentions: ctx.attentions };
+  }
+}
+
+/** LlamaForCausalLM: `model.*` and `lm_head` (a Linear holding embed_tokens' tensor when tied). */
+export class Llama extends Module {
+  readonly config: LlamaConfig;
+
+  constructor(engine: Engine, config: LlamaConfig, options: ModelInitOptions = {}) {
+    super(engine);
+    this.config = config;
+    const body = this.child('model', new LlamaModel(engine, config, options));
+    const init = { std: config.initStd, rng: options.rng, init: options.init, bias: false };
+    this.child(
+      'lm_head',
+      config.tieEmbeddings
+        ? Linear.fromWeights(body.embed_tokens.weight)
+        : new Linear(engine, config.dim, config.vocabSize, init),
+    );
+  }
+
+  get model(): LlamaModel {
+    return this.sub('model');
+  }
+
+  /** (V, C) projection to the vocabulary; its weight is embed_tokens' tensor when tied. */
+  get lm_head(): Linear {
+    return this.sub('lm_head');
+  }
+
+  getInputEmbeddings(): Embedding {
+    return this.model.embed_tokens;
+  }
+
+  /**
+   * Logits (B, T, V) for token ids (B, T). With a cache, positions continue after the cached tokens.
+   * Pass null ids with options.inputsEmbeds to start from embeddings.
+   */
+  forward(idx: Tensor | null, options: LlamaForwardOptions = {}): Tensor {
+    return this.outputs(idx, options).logits;
+  }
+
+  /** Logits plus the hidden states and attention probabilities asked for in options. */
+  outputs(idx: Tensor | null, options: LlamaForwardOptions = {}): CausalLMOutput {
+    const out = this.model.call(idx, options);
+    return { ...out, logits: this.lm_head.call(out.lastHiddenState) }; // (B, T', V)
   }
 
   /** Mean cross-entropy of next-token prediction; targets (B, T) with ignoreIndex −100. */
   loss(idx: Tensor, targets: Tensor, options: { ignoreIndex?: number } = {}): Tensor {
-    return nextTokenLoss(this.forward(idx), targets, options.ignoreIndex); // (B, T, V) → ()
+    return nextTokenLoss(this.call(idx), targets, options.ignoreIndex); // (B, T, V) → ()
   }
 
   newCache(): KVCache {
