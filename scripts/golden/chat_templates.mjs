@@ -140,6 +140,9 @@ function llamacppCases(src) {
       addGenerationPrompt: true,
       variables: {},
       expected: values.expected_output_jinja || values.expected_output,
+      // What llama.cpp's built-in (non-Jinja) formatter must produce; kept for cases whose Jinja
+      // expectation upstream later corrected to this text.
+      expectedBuiltin: values.expected_output,
       // llama.cpp itself skips these on its Jinja path; the reason is the comment in its table.
       upstreamSkip: supported ? null : comments.join(' ') || 'supported_with_jinja = false',
     };
