@@ -329,11 +329,12 @@ export class ChatTemplate {
     const unknown = unknownRoles(original);
     let text: string;
     try {
-      text = this.run(this.program, messages, options);
+      text = this.runRaw(this.program, messages, options);
     } catch (err) {
       const error = templateError(err, this.source, this.name, 'rendering');
       if (unknown.length > 0 && error.code === 'LLMK_E_TEMPLATE') {
-        throw unknownRoleError(unknown[0], this.name, error.message);
+        const why = err instanceof TemplateRaise ? `the template raised "${err.message}"` : error.message;
+        throw unknownRoleError(unknown[0], this.name, why);
       }
       throw error;
     }
@@ -348,6 +349,18 @@ export class ChatTemplate {
   }
 
   private run(program: Program, messages: readonly ChatMessage[], options: ApplyChatTemplateOptions): string {
+    try {
+      return this.runRaw(program, messages, options);
+    } catch (err) {
+      throw templateError(err, this.source, this.name, 'rendering');
+    }
+  }
+
+  private runRaw(
+    program: Program,
+    messages: readonly ChatMessage[],
+    options: ApplyChatTemplateOptions,
+  ): string {
     const now = options.now;
     const variables = new Map<string, unknown>([
       ['false', false],
@@ -373,12 +386,7 @@ export class ChatTemplate {
     for (const [k, v] of Object.entries(options.variables ?? {})) variables.set(k, v);
     const env = new Environment();
     for (const [k, v] of variables) env.set(k, v);
-    try {
-      const result = new Interpreter(env).run(program);
-      return String(result.value);
-    } catch (err) {
-      throw templateError(err, this.source, this.name, 'rendering');
-    }
+    return String(new Interpreter(env).run(program).value);
   }
 }
 
