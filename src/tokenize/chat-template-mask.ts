@@ -10,7 +10,8 @@
  *  - `prefix`: for templates without markers (every built-in, most shipped templates). For assistant
  *    message i, render messages[0..i) with the generation prompt (A) and messages[0..i] without it (B);
  *    B must start with A, and the turn is B minus A: the content as the template renders it followed by
- *    what closes the turn. The span is that turn without trailing whitespace (never cutting into the
+ *    what closes the turn (when the template has no generation prompt, B minus A also holds the
+ *    assistant header; the span then starts where the content, as given or trimmed, first occurs). The span is that turn without trailing whitespace (never cutting into the
  *    content), i.e. content + end-of-turn token: `Hi<|im_end|>` for ChatML (the `\n` after it is left
  *    out, as TRL's marker templates do), `Hi<|eot_id|>` for Llama 3, `Hi</s>` for Mistral. The full
  *    render must start with each turn as rendered alone, or the template rewrites earlier turns (e.g.
@@ -137,11 +138,22 @@ function prefixSpans(
         'add {% generation %}…{% endgeneration %} around assistant output in the template',
       );
     }
-    const turn = through.slice(before.length);
+    let turn = through.slice(before.length);
     const content = typeof message.content === 'string' ? message.content : '';
+    // A template without a generation prompt renders the assistant header inside the turn; the span
+    // starts at the content (as given, else as trimmed by the template) when it is found there.
+    let skip = 0;
+    for (const probe of [content, content.trim()]) {
+      const at = probe.length > 0 ? turn.indexOf(probe) : -1;
+      if (at >= 0) {
+        skip = at;
+        break;
+      }
+    }
+    turn = turn.slice(skip);
     let keep = turn.trimEnd().length;
     if (content.length > 0 && turn.startsWith(content)) keep = Math.max(keep, content.length);
-    const start = before.length;
+    const start = before.length + skip;
     if (!text.startsWith(through.slice(0, start + keep))) {
       throw new LlmkError(
         'LLMK_E_TEMPLATE',
