@@ -1,6 +1,10 @@
 /**
  * Built-in chat templates for models whose tokenizer ships none: the exact strings the named models
- * ship in their `tokenizer_config.json`, with the special tokens those models define.
+ * ship in their `tokenizer_config.json` (after JSON decoding: `'\n'` inside a Jinja string literal there is
+ * a real newline character, as here), with the special tokens those models define. Byte-for-byte
+ * references: the GGUF-embedded templates listed in huggingface.js
+ * packages/ollama-utils/src/chat-template-automap.ts (llama3:8b, qwen2:0.5b, llava:34b for ChatML,
+ * llava:7b for Mistral), which llama.cpp's converter copies from tokenizer_config.json unchanged.
  */
 import { LlmkError } from '../errors.js';
 import { type ChatSpecialTokens, ChatTemplate } from './chat-template.js';
@@ -13,12 +17,12 @@ interface Builtin {
 }
 
 const BUILTINS: Record<BuiltinChatTemplateName, Builtin> = {
-  // ChatML as shipped by teknium/OpenHermes-2.5-Mistral-7B (tokenizer_config.json) and stored in many
-  // other repositories; quoted in llama.cpp tests/test-chat-template.cpp (case
-  // "teknium/OpenHermes-2.5-Mistral-7B") and huggingface.js packages/jinja/test/e2e.test.js (`_base`).
+  // ChatML as shipped by teknium/OpenHermes-2.5-Mistral-7B (tokenizer_config.json) and many others;
+  // byte-identical to huggingface.js packages/jinja/test/e2e.test.js `_base`; llama.cpp
+  // tests/test-chat-template.cpp (case "teknium/OpenHermes-2.5-Mistral-7B") quotes it with `\n` escapes.
   chatml: {
     source:
-      "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+      "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
     specialTokens: { bos_token: null, eos_token: '<|im_end|>' },
   },
   // meta-llama/Meta-Llama-3-8B-Instruct tokenizer_config.json (bos <|begin_of_text|>, end of turn <|eot_id|>);
@@ -27,7 +31,7 @@ const BUILTINS: Record<BuiltinChatTemplateName, Builtin> = {
   // add_generation_prompt guard. Note `| trim`: the template strips each message's content.
   llama3: {
     source:
-      "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}",
+      "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}",
     specialTokens: { bos_token: '<|begin_of_text|>', eos_token: '<|eot_id|>' },
   },
   // Qwen/Qwen2-0.5B-Instruct (and the other Qwen2 instruct models) tokenizer_config.json: ChatML with a
@@ -35,7 +39,7 @@ const BUILTINS: Record<BuiltinChatTemplateName, Builtin> = {
   // template in huggingface.js packages/ollama-utils/src/chat-template-automap.ts.
   qwen2: {
     source:
-      "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
+      "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}",
     specialTokens: { bos_token: null, eos_token: '<|im_end|>', pad_token: '<|endoftext|>' },
   },
   // mistralai/Mistral-7B-Instruct-v0.2 tokenizer_config.json (the pre-v1 template: user/assistant only,

@@ -20,6 +20,7 @@ import { LlmkError } from '../../src/errors.js';
 import {
   type ApplyChatTemplateOptions,
   assistantSpans,
+  builtinChatTemplate,
   type ChatMessage,
   type ChatSpecialTokens,
   ChatTemplate,
@@ -86,9 +87,9 @@ function foldSystemMessages(messages: ChatMessage[]): ChatMessage[] {
   return out;
 }
 
-function renderLlamaCpp(c: Case): string {
+function renderLlamaCpp(c: Case, source = c.template): string {
   const tokens: ChatSpecialTokens = { bos_token: c.bosToken ?? '', eos_token: c.eosToken ?? '' };
-  const template = new ChatTemplate(c.template, { name: c.name, specialTokens: tokens });
+  const template = new ChatTemplate(source, { name: c.name, specialTokens: tokens });
   // minja's chat_template constructor: does a raw render keep a system message? (errors count as "no")
   const needle = '<System Needle>';
   let supportsSystem = false;
@@ -178,6 +179,30 @@ test('chat-template golden summary: every case ran or was skipped with a reason'
   for (const id of Object.keys(ERRATA)) {
     const c = fixture.cases.find((x) => x.id === id);
     assert.ok(c && c.expected !== c.expectedBuiltin, `${id} no longer needs an erratum`);
+  }
+});
+
+// The built-ins against upstream's copies: byte-identical where a suite holds the same template, and
+// rendering the suite's case to its expected text (llama.cpp's "Llama-3" case is the shipped template
+// minus the add_generation_prompt guard, which its call sets anyway).
+test("built-in templates equal the suites' copies and render their cases", () => {
+  const byId = (id: string): Case => {
+    const c = fixture.cases.find((x) => x.id === id);
+    assert.ok(c, id);
+    return c;
+  };
+  assert.equal(
+    builtinChatTemplate('chatml').source,
+    byId('huggingface.js/TEST_DEFAULT_TEMPLATES/_base').template,
+  );
+  assert.equal(builtinChatTemplate('mistral').source, byId('llama.cpp/1').template);
+  for (const [name, id] of [
+    ['chatml', 'llama.cpp/0'],
+    ['mistral', 'llama.cpp/1'],
+    ['llama3', 'llama.cpp/12'],
+  ] as const) {
+    const c = byId(id);
+    assert.equal(renderLlamaCpp(c, builtinChatTemplate(name).source), c.expected, `${name} vs ${c.name}`);
   }
 });
 
