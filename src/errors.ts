@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'LLMK_E_NOT_FOUND'
   | 'LLMK_E_TOKENIZER'
   | 'LLMK_E_CHECKPOINT'
-  | 'LLMK_E_UNSUPPORTED';
+  | 'LLMK_E_UNSUPPORTED'
+  /** A chat template refused the conversation (its raise_exception) or failed while rendering. */
+  | 'LLMK_E_TEMPLATE';
 
 export class LlmkError extends Error {
   readonly code: ErrorCode;

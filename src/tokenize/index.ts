@@ -1,4 +1,7 @@
-/** Tokenizers: training, loading (tokenizer.json, GPT-2 files, GGUF, llama2.c), encoding and decoding. */
+/**
+ * Tokenizers: training, loading (tokenizer.json, GPT-2 files, GGUF, llama2.c), encoding and decoding;
+ * chat templates (Hugging Face Jinja) and assistant-token masks.
+ */
 export {
   type BpeTrainInput,
   type BpeTrainResult,
@@ -7,6 +10,26 @@ export {
   trainBpe,
 } from './bpe-train.js';
 export { CharTokenizer } from './char.js';
+export {
+  type ApplyChatTemplateOptions,
+  type ChatMessage,
+  type ChatSpecialTokens,
+  ChatTemplate,
+} from './chat-template.js';
+export {
+  BUILTIN_CHAT_TEMPLATES,
+  type BuiltinChatTemplateName,
+  builtinChatTemplate,
+} from './chat-template-builtin.js';
+export { type ApplyOptions, ChatTemplateSet } from './chat-template-load.js';
+export {
+  type AssistantSpan,
+  type AssistantSpanOptions,
+  type AssistantSpans,
+  type AssistantTokenMask,
+  assistantSpans,
+  assistantTokenMask,
+} from './chat-template-mask.js';
 export { tokenizerFromGguf } from './gguf-vocab.js';
 export { HfTokenizerAdapter, type TemplateName } from './hf.js';
 export { LLAMA2C_BOS, LLAMA2C_EOS, Llama2cTokenizer } from './llama2c.js';
