@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LlmkError } from '../errors.js';
+import { bertConfig } from '../models/bert/config.js';
+import { BertForPreTraining } from '../models/bert/heads.js';
 import { gptConfig } from '../models/gpt/config.js';
 import { GPTForSequenceClassification } from '../models/gpt/heads.js';
 import { GPT } from '../models/gpt/model.js';
+import { llamaConfig } from '../models/llama/config.js';
+import { Llama } from '../models/llama/model.js';
 import { createEngine } from '../tensor/create.js';
 import { Rng } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -165,6 +169,35 @@ test("loading without init: init 'empty' allocates each parameter once, draws no
     fresh.noGrad(() => empty.forward(x).toArray()),
     fresh.noGrad(() => source.forward(x).toArray()),
   );
+  // The same for Llama and a BERT head (its MLM decoder shares the word embeddings: no second table).
+  const llamaEngine = createEngine({ backend: 'reference' });
+  const llamaCfg = llamaConfig({
+    vocabSize: 11,
+    nCtx: 16,
+    nLayer: 2,
+    nHead: 4,
+    nKvHead: 2,
+    dim: 16,
+    hiddenDim: 24,
+  });
+  const llama = new Llama(llamaEngine, llamaCfg, { init: 'empty' });
+  assert.equal(llamaEngine.stats().allocatedBytes, llama.parameterCount() * 4);
+  const bertEngine = createEngine({ backend: 'reference' });
+  const bertRngBefore = JSON.stringify(bertEngine.rng.getState());
+  const bert = new BertForPreTraining(
+    bertEngine,
+    bertConfig({
+      vocabSize: 20,
+      hiddenSize: 8,
+      numHiddenLayers: 2,
+      numAttentionHeads: 2,
+      maxPositionEmbeddings: 12,
+    }),
+    { init: 'empty' },
+  );
+  assert.equal(bertEngine.stats().allocatedBytes, bert.parameterCount() * 4);
+  assert.equal(bert.cls.predictions.decoder.weight, bert.bert.embeddings.word_embeddings.weight);
+  assert.equal(JSON.stringify(bertEngine.rng.getState()), bertRngBefore);
   // Layers built around existing tensors hold them, not copies.
   const w = fresh.randn([4, 3], { rng: new Rng(7) });
   const lin = Linear.fromWeights(w);

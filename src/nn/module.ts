@@ -127,7 +127,8 @@ export abstract class Module {
    * Replaces the sub-module at dotted `path` (PyTorch set_submodule) and returns the old one. The
    * new module is what forward, namedParameters and stateDict see from now on; its parameters are
    * named under `path`. A module that stands in for a Linear should extend Linear (or offer what its
-   * callers read, e.g. `weight`), since the parent's getter keeps its declared type.
+   * callers read, e.g. `weight`), since the parent's getter keeps its declared type. Replace (and
+   * freeze) before building FlatParameters/the optimizer: they pack the parameters present then.
    */
   replaceModule<M extends Module>(path: string, module: M): Module {
     const dot = path.lastIndexOf('.');

@@ -115,3 +115,40 @@ test('determinism: the same seed and thread count give bit-identical parameters 
     'two runs differ',
   );
 });
+
+test('frozen blocks: the Trainer packs, clips and updates only trainable parameters; checkpoints hold their state only', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmk-frozen-'));
+  try {
+    const engine = createEngine({ backend: 'reference' });
+    const model = build(engine);
+    model.transformer.h.freeze();
+    const blocks = model.transformer.h.namedParameters();
+    const before = blocks.map(([, t]) => t.toArray());
+    const data = { train: new TokenWindowSampler(corpus(2000)) };
+    const trainer = new Trainer(engine, new CausalLMObjective(model, data, batch), { ...options, steps: 3 });
+    const trainable = model.parameterCount({ trainable: true });
+    assert.equal(trainer.params.size, trainable);
+    assert.equal(trainer.optimizer.m.length, trainable);
+    assert.ok(trainable < model.parameterCount() / 2, 'the blocks are most of this model');
+    for (let i = 0; i < 3; i++) assert.ok(Number.isFinite(trainer.trainStep().loss));
+    for (const [i, [name, t]] of blocks.entries()) {
+      assert.deepEqual(t.toArray(), before[i], `${name} unchanged`);
+      assert.equal(t.grad, null, `${name} has no gradient`);
+    }
+    trainer.save(join(dir, 'ckpt'));
+    const e2 = createEngine({ backend: 'reference' });
+    const again = build(e2);
+    again.transformer.h.freeze();
+    const resumed = Trainer.resume(e2, join(dir, 'ckpt'), new CausalLMObjective(again, data, batch));
+    assert.deepEqual([...resumed.optimizer.m], [...trainer.optimizer.m]);
+    // Nothing trainable at all is a typed error, not a silent no-op.
+    again.freeze();
+    assert.throws(
+      () => new Trainer(e2, new CausalLMObjective(again, data, batch), options),
+      (e: unknown) =>
+        e instanceof Error && /LLMK_E_CONFIG: the model has no trainable parameters/.test(e.message),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
