@@ -105,19 +105,19 @@ class Args {
 
 // Wraps a binding body so ArgError becomes a thrown JS Error (the addon builds without C++ exceptions in N-API).
 template <typename F>
-Napi::Function bind(Napi::Env env, const char* name, F body) {
+Napi::Function bind(Napi::Env env, std::string name, F body) {
   return Napi::Function::New(
       env,
       [name, body](const Napi::CallbackInfo& info) -> Napi::Value {
         try {
-          Args a(info, name);
+          Args a(info, name.c_str());
           return body(a);
         } catch (const ArgError& e) {
           Napi::Error::New(info.Env(), e.message).ThrowAsJavaScriptException();
           return info.Env().Undefined();
         }
       },
-      name);
+      name.c_str());
 }
 
 // Elements a (rows × cols) matrix with row stride ld spans: (rows−1)·ld + cols, or 0 when empty.
