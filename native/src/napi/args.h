@@ -1,11 +1,14 @@
 // Argument conversion for the kernel bindings: typed arrays to raw pointers (byteOffset included),
 // numbers to ints/floats, with checks that throw ArgError (turned into a JS Error by `bind`) before
-// any kernel could read or write out of bounds.
+// any kernel could read or write out of bounds. A typed array of another element type than the kernel
+// takes (a Float64Array from a gradient check, Int32Array operands of `binary`) throws Decline instead:
+// the call is then the fallback backend's (`route`), not an error.
 #pragma once
 #include <napi.h>
 
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,12 +17,16 @@ namespace llmk::napi {
 struct ArgError {
   std::string message;
 };
+struct Decline {
+  std::string message;
+};
 
 class Args {
  public:
   Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
 
   [[noreturn]] void fail(const std::string& msg) const { throw ArgError{std::string(fn_) + ": " + msg}; }
+  [[noreturn]] void decline(const std::string& msg) const { throw Decline{std::string(fn_) + ": " + msg}; }
 
   double num(size_t i, const char* name) const {
     if (i >= info_.Length() || !info_[i].IsNumber()) fail(std::string("argument '") + name + "' must be a number");
@@ -50,7 +57,7 @@ class Args {
     if (i >= info_.Length() || !info_[i].IsTypedArray())
       fail(std::string("argument '") + name + "' must be a " + typeName);
     Napi::TypedArray ta = info_[i].As<Napi::TypedArray>();
-    if (ta.TypedArrayType() != type) fail(std::string("argument '") + name + "' must be a " + typeName);
+    if (ta.TypedArrayType() != type) decline(std::string("argument '") + name + "' must be a " + typeName);
     const int64_t len = static_cast<int64_t>(ta.ElementLength());
     if (len < need)
       fail(std::string("argument '") + name + "' has " + std::to_string(len) + " elements, needs at least " +
@@ -97,13 +104,15 @@ class Args {
     return static_cast<int64_t>(info_[i].As<Napi::TypedArray>().ElementLength());
   }
   Napi::Env env() const { return info_.Env(); }
+  const Napi::CallbackInfo& info() const { return info_; }
 
  private:
   const Napi::CallbackInfo& info_;
   const char* fn_;
 };
 
-// Wraps a binding body so ArgError becomes a thrown JS Error (the addon builds without C++ exceptions in N-API).
+// Wraps a binding body so ArgError (and Decline) become a thrown JS Error (the addon builds without C++
+// exceptions in N-API).
 template <typename F>
 Napi::Function bind(Napi::Env env, std::string name, F body) {
   return Napi::Function::New(
@@ -114,8 +123,37 @@ Napi::Function bind(Napi::Env env, std::string name, F body) {
           return body(a);
         } catch (const ArgError& e) {
           Napi::Error::New(info.Env(), e.message).ThrowAsJavaScriptException();
-          return info.Env().Undefined();
+        } catch (const Decline& e) {
+          Napi::Error::New(info.Env(), e.message).ThrowAsJavaScriptException();
         }
+        return info.Env().Undefined();
+      },
+      name.c_str());
+}
+
+// A binding as a backend method: the kernel when it takes the arguments, else `fallback` called with
+// them unchanged (it runs no kernel before declining, so nothing is written twice). Argument errors
+// are thrown as makeError(message), the caller's typed error. Dispatch costs nothing on the f32 path.
+template <typename F>
+Napi::Function route(Napi::Env env, std::string name, F body, Napi::Function fallback, Napi::Function makeError) {
+  auto slow = std::make_shared<Napi::FunctionReference>(Napi::Persistent(fallback));
+  auto error = std::make_shared<Napi::FunctionReference>(Napi::Persistent(makeError));
+  return Napi::Function::New(
+      env,
+      [name, body, slow, error](const Napi::CallbackInfo& info) -> Napi::Value {
+        try {
+          Args a(info, name.c_str());
+          return body(a);
+        } catch (const ArgError& e) {
+          Napi::Value err = error->Call({Napi::String::New(info.Env(), e.message)});
+          if (!err.IsEmpty()) Napi::Error(info.Env(), err).ThrowAsJavaScriptException();
+          return info.Env().Undefined();
+        } catch (const Decline&) {
+        }
+        std::vector<napi_value> args(info.Length());
+        for (size_t i = 0; i < args.size(); i++) args[i] = info[i];
+        Napi::Value result = slow->Call(args);
+        return result.IsEmpty() ? info.Env().Undefined() : result;
       },
       name.c_str());
 }

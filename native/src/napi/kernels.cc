@@ -3,7 +3,8 @@
 // Each binding converts and checks one method's JS arguments, written once as a template over the
 // kernel it then calls, so the fast kernel and its naive twin (exported as `ref.<name>`) share it.
 // kBindings at the bottom is the one list of what the addon exports: a new kernel adds its binding
-// here and one row there.
+// here and one row there. `route` hands a binding to the NativeBackend as a method that calls the
+// fallback backend itself when the kernel declines the arguments (see args.h).
 #include <napi.h>
 
 #include <string>
@@ -191,7 +192,7 @@ Value copyStrided(Args& a) {
   napi_typedarray_type to, tx;
   uint32_t* out = a.word(0, "out", product(shape), &to);
   const uint32_t* x = a.word(1, "x", need, &tx);
-  if (to != tx) a.fail("out and x must have the same element type");
+  if (to != tx) a.decline("out and x must have the same element type");
   kernel(out, x, shape.data(), strides.data(), static_cast<int>(shape.size()));
   return a.env().Undefined();
 }
@@ -459,6 +460,17 @@ void registerKernels(Napi::Env env, Napi::Object exports) {
     if (b.ref) ref.Set(b.name, bind(env, std::string("ref.") + b.name, b.ref));
   }
   exports.Set("ref", ref);
+  // route(name, fallback, makeError): the kernel `name` as a backend method (see `route` in args.h).
+  exports.Set("route", bind(env, "route", [](Args& a) -> Napi::Value {
+                const Napi::CallbackInfo& info = a.info();
+                if (info.Length() < 3 || !info[0].IsString() || !info[1].IsFunction() || !info[2].IsFunction())
+                  a.fail("expects (name, fallback, makeError)");
+                const std::string name = info[0].As<Napi::String>().Utf8Value();
+                for (const Binding& b : kBindings)
+                  if (name == b.name)
+                    return route(a.env(), name, b.fast, info[1].As<Napi::Function>(), info[2].As<Napi::Function>());
+                a.fail("no kernel named '" + name + "'");
+              }));
 }
 
 }  // namespace llmk::napi

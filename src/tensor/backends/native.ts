@@ -26,7 +26,7 @@ type F32Method<F> = F extends (...args: infer A) => infer R
 
 /**
  * The addon's kernels: every `Kernels` method under its own name, f32 only. (NumArray operands keep
- * Int32Array in the type; which kernels compute on it natively is `takesCall`'s business below.)
+ * Int32Array in the type: copyStrided copies it natively, binary declines it to the fallback.)
  */
 export type F32Kernels = { [K in KernelName]: F32Method<Kernels[K]> };
 
@@ -37,6 +37,17 @@ export type NativeAddon = F32Kernels & {
   getThreads(): number;
   /** Naive C++ versions (double accumulation), the oracles of the fast kernels' tests; not every kernel has one yet. */
   ref: Partial<F32Kernels>;
+  /**
+   * Kernel `name` as a backend method: the kernel when its binding takes the arguments, else `fallback`
+   * called with them unchanged. It declines any typed array of another type than the kernel takes at
+   * that position (Float64Array, Int32Array operands of binary, copyStrided between types); argument
+   * errors are thrown as makeError(message).
+   */
+  route<K extends KernelName>(
+    name: K,
+    fallback: Kernels[K],
+    makeError: (message: string) => Error,
+  ): Kernels[K];
 };
 
 let cached: { addon: NativeAddon | null; error: string } | null = null;
@@ -64,72 +75,31 @@ export function nativeLoadError(): string {
 }
 
 /** The addon's argument errors (too-short arrays, bad sizes) surface as LlmkError LLMK_E_ARG. */
-function argError(err: unknown): unknown {
-  if (err instanceof Error && !(err instanceof LlmkError)) {
-    return new LlmkError(
-      'LLMK_E_ARG',
-      `native kernel ${err.message}`,
-      'check the sizes passed to the kernel',
-    );
-  }
-  return err;
-}
-
-/**
- * The kernels whose NumArray operands may be Int32Array, which the addon takes only in some
- * combinations: binary computes in f32 alone; copyStrided copies 4-byte words, f32 or i32, out and x
- * alike. Every other kernel's int arrays (ids, targets, argmax output) and Uint8Array dropout masks are
- * fixed by its signature, so its calls go native unless an argument is a Float64Array.
- */
-const takesCall: { [K in KernelName]?: (...args: Parameters<Kernels[K]>) => boolean } = {
-  binary: (_op, out, a, _aStrides, b) =>
-    out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array,
-  copyStrided: (out, x) =>
-    (out instanceof Float32Array && x instanceof Float32Array) ||
-    (out instanceof Int32Array && x instanceof Int32Array),
-};
-
-// The dispatcher sees kernels as untyped functions: the types above already tie each addon export to
-// its `Kernels` method, and a method's arguments are handed on unchanged.
-type Untyped = (...args: unknown[]) => unknown;
-
-function noFloat64(args: unknown[]): boolean {
-  for (let i = 0; i < args.length; i++) if (args[i] instanceof Float64Array) return false;
-  return true;
-}
-
-/** One kernel method: the addon's kernel when it takes the call, else the fallback's. */
-function route(fast: Untyped, slow: Untyped, takes: Untyped | undefined): Untyped {
-  const native = (args: unknown[]): unknown => {
-    try {
-      return fast(...args);
-    } catch (err) {
-      throw argError(err);
-    }
-  };
-  if (takes) return (...args) => (takes(...args) ? native(args) : slow(...args));
-  return (...args) => (noFloat64(args) ? native(args) : slow(...args));
+function argError(message: string): LlmkError {
+  return new LlmkError('LLMK_E_ARG', `native kernel ${message}`, 'check the sizes passed to the kernel');
 }
 
 // The kernel methods are own properties the constructor installs from the addon's kBindings table
 // (native/src/napi/kernels.cc), so they are not restated here; this merge gives them their types.
 export interface NativeBackend extends Kernels {}
 
-// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: see the interface above.
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the constructor installs every Kernels method.
 export class NativeBackend implements Backend {
   readonly name = 'native' as const;
   private readonly k: NativeAddon;
 
   constructor(addon: NativeAddon, fallback: Backend) {
     this.k = addon;
-    const self = this as unknown as Record<string, Untyped>;
-    const slow = fallback as unknown as Record<string, Untyped>;
-    const takes = takesCall as Record<string, Untyped | undefined>;
-    // Every addon function that is also a method of the fallback is a kernel (simd, setThreads and
-    // getThreads are not backend methods).
+    // Every addon function that is also a method of the fallback is a kernel (simd, the thread pool
+    // and route are not backend methods). The addon's routed function is the method itself: no
+    // JavaScript runs between the caller and the kernel.
+    const self = this as unknown as Record<string, unknown>;
+    const slow = fallback as unknown as Record<string, unknown>;
+    const route = addon.route as (name: string, fallback: unknown, makeError: typeof argError) => unknown;
     for (const [name, fast] of Object.entries(addon)) {
-      if (typeof fast !== 'function' || typeof slow[name] !== 'function') continue;
-      self[name] = route(fast as Untyped, slow[name].bind(fallback), takes[name]);
+      const method = slow[name];
+      if (typeof fast !== 'function' || typeof method !== 'function') continue;
+      self[name] = route(name, method.bind(fallback), argError);
     }
   }
 
@@ -145,7 +115,7 @@ export class NativeBackend implements Backend {
     try {
       this.k.setThreads(n);
     } catch (err) {
-      throw argError(err);
+      throw err instanceof Error && !(err instanceof LlmkError) ? argError(err.message) : err;
     }
   }
 }
