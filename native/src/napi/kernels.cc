@@ -1,13 +1,15 @@
 // The kernel bindings, under their `Kernels` names (src/tensor/backend.ts), same argument order.
 //
-// Each binding converts and checks one method's JS arguments, written once as a template over the
-// kernel it then calls, so the fast kernel and its naive twin (exported as `ref.<name>`) share it.
-// kBindings at the bottom is the one list of what the addon exports: a new kernel adds its binding
-// here and one row there. `route` hands a binding to the NativeBackend as a method that calls the
-// fallback backend itself when the kernel declines the arguments (see args.h).
+// Each binding converts and checks one method's JS arguments and returns them as the kernel's
+// arguments, so the fast kernel and its naive twin (exported as `ref.<name>`) share it. kBindings at
+// the bottom is the one list of what the addon exports: a new kernel adds its binding here and one
+// row there. `route` hands a binding to the NativeBackend as its method, which calls the fallback
+// backend itself when a typed array declined the call (see args.h).
 #include <napi.h>
 
 #include <string>
+#include <tuple>
+#include <type_traits>
 
 #include "kernels/attention.h"
 #include "kernels/crossentropy.h"
@@ -116,6 +118,12 @@ double probability(const Args& a, size_t i) {
   return p;
 }
 
+// A shape or strides the converted arguments own; the kernel sees a pointer to the first element.
+struct Dims {
+  std::vector<int64_t> v;
+  operator const int64_t*() const { return v.data(); }
+};
+
 int opCode(const Args& a, int last, const char* what) {
   const int64_t op = a.integer(0, "op");
   if (op < 0 || op > last) a.fail(std::string("unknown ") + what + " op " + std::to_string(op));
@@ -124,13 +132,10 @@ int opCode(const Args& a, int last, const char* what) {
 
 }  // namespace
 
-// ---- the bindings: one per Kernels method, each a template over the kernel it calls ----
+// ---- the bindings: one per Kernels method, converting its JS arguments to the kernel's ----
 namespace binding {
 
-using Value = Napi::Value;
-
-template <auto kernel>
-Value gemm(Args& a) {
+auto gemm(Args& a) {
   const bool tA = a.flag(0, "transA"), tB = a.flag(1, "transB");
   const int64_t M = a.size(2, "M"), N = a.size(3, "N"), K = a.size(4, "K");
   const int64_t lda = a.size(7, "lda"), sA = a.size(8, "strideA"), ldb = a.size(10, "ldb");
@@ -151,12 +156,10 @@ Value gemm(Args& a) {
   const float* A = a.f32(6, "A", needA);
   const float* B = a.f32(9, "B", needB);
   float* C = a.f32(13, "C", needC);
-  kernel(tA, tB, M, N, K, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC, batch);
-  return a.env().Undefined();
+  return std::make_tuple(tA, tB, M, N, K, alpha, A, lda, sA, B, ldb, sB, beta, C, ldc, sC, batch);
 }
 
-template <auto kernel>
-Value binary(Args& a) {
+auto binary(Args& a) {
   const int op = opCode(a, kLt, "binary");
   const std::vector<int64_t> shape = a.ints(6, "shape");
   const std::vector<int64_t> as = a.ints(3, "aStrides"), bs = a.ints(5, "bStrides");
@@ -164,238 +167,204 @@ Value binary(Args& a) {
   float* out = a.f32(1, "out", product(shape));
   const float* x = a.f32(2, "a", needA);
   const float* y = a.f32(4, "b", needB);
-  kernel(op, out, x, as.data(), y, bs.data(), shape.data(), static_cast<int>(shape.size()));
-  return a.env().Undefined();
+  return std::make_tuple(op, out, x, Dims{as}, y, Dims{bs}, Dims{shape}, static_cast<int>(shape.size()));
 }
 
-template <auto kernel>
-Value unary(Args& a) {
+auto unary(Args& a) {
   const int op = opCode(a, kRsqrt, "unary");
   const int64_t n = a.size(3, "n");
-  kernel(op, a.f32(1, "out", n), a.f32(2, "x", n), n, static_cast<float>(a.num(4, "alpha")));
-  return a.env().Undefined();
+  return std::make_tuple(op, a.f32(1, "out", n), a.f32(2, "x", n), n, static_cast<float>(a.num(4, "alpha")));
 }
 
-template <auto kernel>
-Value unaryBackward(Args& a) {
+auto unaryBackward(Args& a) {
   const int op = opCode(a, kRsqrt, "unary");
   const int64_t n = a.size(5, "n");
-  kernel(op, a.f32(1, "dx", n), a.f32(2, "x", n), a.f32(3, "y", n), a.f32(4, "dy", n), n,
+  return std::make_tuple(op, a.f32(1, "dx", n), a.f32(2, "x", n), a.f32(3, "y", n), a.f32(4, "dy", n), n,
          static_cast<float>(a.num(6, "alpha")));
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value copyStrided(Args& a) {
+auto copyStrided(Args& a) {
   const std::vector<int64_t> shape = a.ints(2, "shape"), strides = a.ints(3, "strides");
   const int64_t need = stridedSpan(a, shape, strides, "strides");
   napi_typedarray_type to, tx;
   uint32_t* out = a.word(0, "out", product(shape), &to);
   const uint32_t* x = a.word(1, "x", need, &tx);
   if (to != tx) a.decline("out and x must have the same element type");
-  kernel(out, x, shape.data(), strides.data(), static_cast<int>(shape.size()));
-  return a.env().Undefined();
+  return std::make_tuple(out, x, Dims{shape}, Dims{strides}, static_cast<int>(shape.size()));
 }
 
-template <auto kernel>
-Value accumulate(Args& a) {
+auto accumulate(Args& a) {
   const int64_t n = a.size(2, "n");
-  kernel(a.f32(0, "out", n), a.f32(1, "x", n), n, static_cast<float>(a.num(3, "alpha")));
-  return a.env().Undefined();
+  return std::make_tuple(a.f32(0, "out", n), a.f32(1, "x", n), n, static_cast<float>(a.num(3, "alpha")));
 }
 
-template <auto kernel>
-Value reduce(Args& a) {
+auto reduce(Args& a) {
   const int op = opCode(a, kMin, "reduce");
   const int64_t outer = a.size(3, "outer"), n = a.size(4, "n"), inner = a.size(5, "inner");
   if (n == 0 && op != kSum && outer * inner > 0) a.fail("max/min over an empty axis");
-  kernel(op, a.f32(1, "out", outer * inner), a.f32(2, "x", outer * n * inner), outer, n, inner);
-  return a.env().Undefined();
+  return std::make_tuple(op, a.f32(1, "out", outer * inner), a.f32(2, "x", outer * n * inner), outer, n, inner);
 }
 
-template <auto kernel>
-Value argReduce(Args& a) {
+auto argReduce(Args& a) {
   const int64_t op = a.integer(0, "op");
   if (op != kMax && op != kMin) a.fail("argReduce op must be max (1) or min (2)");
   const int64_t outer = a.size(3, "outer"), n = a.size(4, "n"), inner = a.size(5, "inner");
   if (n == 0 && outer * inner > 0) a.fail("argmax/argmin over an empty axis");
-  kernel(static_cast<int>(op), a.i32(1, "out", outer * inner), a.f32(2, "x", outer * n * inner), outer, n, inner);
-  return a.env().Undefined();
+  return std::make_tuple(static_cast<int>(op), a.i32(1, "out", outer * inner), a.f32(2, "x", outer * n * inner), outer, n, inner);
 }
 
-template <auto kernel>
-Value sumSquares(Args& a) {
+auto sumSquares(Args& a) {
   const int64_t n = a.size(1, "n");
-  return Napi::Number::New(a.env(), kernel(a.f32(0, "x", n), n));
+  return std::make_tuple(a.f32(0, "x", n), n);
 }
 
 // softmaxForward and logSoftmaxForward.
-template <auto kernel>
-Value rowsForward(Args& a) {
+auto rowsForward(Args& a) {
   const int64_t rows = a.size(2, "rows"), cols = a.size(3, "cols");
-  kernel(a.f32(0, "out", rows * cols), a.f32(1, "x", rows * cols), rows, cols);
-  return a.env().Undefined();
+  return std::make_tuple(a.f32(0, "out", rows * cols), a.f32(1, "x", rows * cols), rows, cols);
 }
 
 // softmaxBackward and logSoftmaxBackward.
-template <auto kernel>
-Value rowsBackward(Args& a) {
+auto rowsBackward(Args& a) {
   const int64_t rows = a.size(3, "rows"), cols = a.size(4, "cols"), n = rows * cols;
-  kernel(a.f32(0, "dx", n), a.f32(1, "y", n), a.f32(2, "dy", n), rows, cols);
-  return a.env().Undefined();
+  return std::make_tuple(a.f32(0, "dx", n), a.f32(1, "y", n), a.f32(2, "dy", n), rows, cols);
 }
 
-template <auto kernel>
-Value layerNormForward(Args& a) {
+auto layerNormForward(Args& a) {
   const int64_t rows = a.size(6, "rows"), C = a.size(7, "C");
-  kernel(a.f32(0, "out", rows * C), a.f32(1, "mean", rows), a.f32(2, "rstd", rows), a.f32(3, "x", rows * C),
+  return std::make_tuple(a.f32(0, "out", rows * C), a.f32(1, "mean", rows), a.f32(2, "rstd", rows), a.f32(3, "x", rows * C),
          a.f32OrNull(4, "weight", C), a.f32OrNull(5, "bias", C), rows, C, static_cast<float>(a.num(8, "eps")));
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value layerNormBackward(Args& a) {
+auto layerNormBackward(Args& a) {
   const int64_t rows = a.size(8, "rows"), C = a.size(9, "C");
-  kernel(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32OrNull(2, "dbias", C),
+  return std::make_tuple(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32OrNull(2, "dbias", C),
          a.f32(3, "dy", rows * C), a.f32(4, "x", rows * C), a.f32OrNull(5, "weight", C), a.f32(6, "mean", rows),
          a.f32(7, "rstd", rows), rows, C);
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value rmsNormForward(Args& a) {
+auto rmsNormForward(Args& a) {
   const int64_t rows = a.size(4, "rows"), C = a.size(5, "C");
-  kernel(a.f32(0, "out", rows * C), a.f32(1, "rstd", rows), a.f32(2, "x", rows * C), a.f32OrNull(3, "weight", C),
+  return std::make_tuple(a.f32(0, "out", rows * C), a.f32(1, "rstd", rows), a.f32(2, "x", rows * C), a.f32OrNull(3, "weight", C),
          rows, C, static_cast<float>(a.num(6, "eps")));
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value rmsNormBackward(Args& a) {
+auto rmsNormBackward(Args& a) {
   const int64_t rows = a.size(6, "rows"), C = a.size(7, "C");
-  kernel(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32(2, "dy", rows * C), a.f32(3, "x", rows * C),
+  return std::make_tuple(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32(2, "dy", rows * C), a.f32(3, "x", rows * C),
          a.f32OrNull(4, "weight", C), a.f32(5, "rstd", rows), rows, C);
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value crossEntropyForward(Args& a) {
+auto crossEntropyForward(Args& a) {
   const int64_t rows = a.size(4, "rows"), V = a.size(5, "V");
   const int32_t ignore = static_cast<int32_t>(a.integer(6, "ignoreIndex"));
   const int32_t* targets = a.i32(3, "targets", rows);
   checkTargets(a, targets, rows, V, ignore);
-  kernel(a.f32(0, "losses", rows), a.f32(1, "lse", rows), a.f32(2, "logits", rows * V), targets, rows, V, ignore,
+  return std::make_tuple(a.f32(0, "losses", rows), a.f32(1, "lse", rows), a.f32(2, "logits", rows * V), targets, rows, V, ignore,
          static_cast<float>(a.num(7, "smoothing")));
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value crossEntropyBackward(Args& a) {
+auto crossEntropyBackward(Args& a) {
   const int64_t rows = a.size(5, "rows"), V = a.size(6, "V");
   const int32_t ignore = static_cast<int32_t>(a.integer(7, "ignoreIndex"));
   const int32_t* targets = a.i32(3, "targets", rows);
   checkTargets(a, targets, rows, V, ignore);
-  kernel(a.f32(0, "dlogits", rows * V), a.f32(1, "logits", rows * V), a.f32(2, "lse", rows), targets,
+  return std::make_tuple(a.f32(0, "dlogits", rows * V), a.f32(1, "logits", rows * V), a.f32(2, "lse", rows), targets,
          a.f32(4, "dlosses", rows), rows, V, ignore, static_cast<float>(a.num(8, "smoothing")));
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value embeddingForward(Args& a) {
+auto embeddingForward(Args& a) {
   const int64_t n = a.size(3, "n"), C = a.size(4, "C");
   const int32_t* ids = a.i32(2, "ids", n);
   const float* w = a.f32(1, "weight", 0);
   if (C > 0) checkIds(a, ids, n, a.length(1) / C);
-  kernel(a.f32(0, "out", n * C), w, ids, n, C);
-  return a.env().Undefined();
+  return std::make_tuple(a.f32(0, "out", n * C), w, ids, n, C);
 }
 
-template <auto kernel>
-Value embeddingBackward(Args& a) {
+auto embeddingBackward(Args& a) {
   const int64_t n = a.size(3, "n"), C = a.size(4, "C");
   const int32_t* ids = a.i32(2, "ids", n);
   float* dw = a.f32(0, "dweight", 0);
   if (C > 0) checkIds(a, ids, n, a.length(0) / C);
-  kernel(dw, a.f32(1, "dout", n * C), ids, n, C);
-  return a.env().Undefined();
+  return std::make_tuple(dw, a.f32(1, "dout", n * C), ids, n, C);
 }
 
-template <auto kernel>
-Value attentionForward(Args& a) {
+auto attentionForward(Args& a) {
   AttentionShape sh = attentionShape(a, 5, 7);
   readKvStride(a, 15, &sh);
   const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = kvSpan(sh);
-  kernel(a.f32(0, "out", nq), a.f32(1, "lse", sh.B * sh.NH * sh.T), a.f32(2, "q", nq), a.f32(3, "k", nkv),
+  return std::make_tuple(a.f32(0, "out", nq), a.f32(1, "lse", sh.B * sh.NH * sh.T), a.f32(2, "q", nq), a.f32(3, "k", nkv),
          a.f32(4, "v", nkv), sh);
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value attentionBackward(Args& a) {
+auto attentionBackward(Args& a) {
   const AttentionShape sh = attentionShape(a, 9, 11);
   const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = sh.B * sh.NKV * sh.S * sh.HS;
-  kernel(a.f32(0, "dq", nq), a.f32(1, "dk", nkv), a.f32(2, "dv", nkv), a.f32(3, "dout", nq), a.f32(4, "q", nq),
+  return std::make_tuple(a.f32(0, "dq", nq), a.f32(1, "dk", nkv), a.f32(2, "dv", nkv), a.f32(3, "dout", nq), a.f32(4, "q", nq),
          a.f32(5, "k", nkv), a.f32(6, "v", nkv), a.f32(7, "out", nq), a.f32(8, "lse", sh.B * sh.NH * sh.T), sh);
-  return a.env().Undefined();
 }
 
 // ropeForward (out, x, …) and ropeBackward (dx, dy, …) take the same arguments.
-template <auto kernel, bool backward>
-Value rope(Args& a) {
+template <bool backward>
+auto rope(Args& a) {
   int64_t d[5];
   ropeDims(a, 4, d);
   const int64_t n = d[0] * d[1] * d[2] * d[3], tab = d[2] * d[4] / 2;
-  kernel(a.f32(0, backward ? "dx" : "out", n), a.f32(1, backward ? "dy" : "x", n), a.f32(2, "cos", tab), a.f32(3, "sin", tab), d[0], d[1], d[2], d[3],
+  return std::make_tuple(a.f32(0, backward ? "dx" : "out", n), a.f32(1, backward ? "dy" : "x", n), a.f32(2, "cos", tab), a.f32(3, "sin", tab), d[0], d[1], d[2], d[3],
          d[4], a.flag(9, "interleaved"));
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value dropoutForward(Args& a) {
+auto dropoutForward(Args& a) {
   const int64_t n = a.size(3, "n");
   const double p = probability(a, 4);
   // Seeds wrap modulo 2³² exactly as Math.imul's ToInt32 does in dropoutUniform.
   const uint32_t seed = static_cast<uint32_t>(static_cast<uint64_t>(a.integer(5, "seed")));
   const uint64_t offset = static_cast<uint64_t>(a.size(6, "offset"));
-  kernel(a.f32(0, "out", n), a.u8(1, "mask", n), a.f32(2, "x", n), n, p, seed, offset);
-  return a.env().Undefined();
+  return std::make_tuple(a.f32(0, "out", n), a.u8(1, "mask", n), a.f32(2, "x", n), n, p, seed, offset);
 }
 
-template <auto kernel>
-Value dropoutBackward(Args& a) {
+auto dropoutBackward(Args& a) {
   const int64_t n = a.size(3, "n");
   const double p = probability(a, 4);
-  kernel(a.f32(0, "dx", n), a.f32(1, "dy", n), a.u8(2, "mask", n), n, p);
-  return a.env().Undefined();
+  return std::make_tuple(a.f32(0, "dx", n), a.f32(1, "dy", n), a.u8(2, "mask", n), n, p);
 }
 
-template <auto kernel>
-Value adamw(Args& a) {
+auto adamw(Args& a) {
   const int64_t n = a.size(4, "n");
   const int64_t step = a.size(10, "step");
   if (step < 1) a.fail("step must be >= 1");
-  kernel(a.f32(0, "param", n), a.f32(1, "grad", n), a.f32(2, "m", n), a.f32(3, "v", n), n,
+  return std::make_tuple(a.f32(0, "param", n), a.f32(1, "grad", n), a.f32(2, "m", n), a.f32(3, "v", n), n,
          static_cast<float>(a.num(5, "lr")), static_cast<float>(a.num(6, "beta1")),
          static_cast<float>(a.num(7, "beta2")), static_cast<float>(a.num(8, "eps")),
          static_cast<float>(a.num(9, "weightDecay")), step);
-  return a.env().Undefined();
 }
 
-template <auto kernel>
-Value sgd(Args& a) {
+auto sgd(Args& a) {
   const int64_t n = a.size(3, "n");
   const float momentum = static_cast<float>(a.num(5, "momentum"));
   float* buf = a.f32OrNull(2, "buf", n);
   if (momentum != 0.0f && !buf) a.fail("buf is required when momentum is not 0");
-  kernel(a.f32(0, "param", n), a.f32(1, "grad", n), buf, n, static_cast<float>(a.num(4, "lr")), momentum,
+  return std::make_tuple(a.f32(0, "param", n), a.f32(1, "grad", n), buf, n, static_cast<float>(a.num(4, "lr")), momentum,
          static_cast<float>(a.num(6, "dampening")), static_cast<float>(a.num(7, "weightDecay")),
          a.flag(8, "nesterov"), a.flag(9, "firstStep"));
-  return a.env().Undefined();
 }
 
 }  // namespace binding
 
 namespace {
+
+// Calls `kernel` with the arguments `convert` made, unless a typed array declined the call (Args).
+template <auto convert, auto kernel>
+Napi::Value run(Args& a) {
+  auto args = convert(a);
+  if (a.declined()) return a.env().Undefined();
+  if constexpr (std::is_void_v<decltype(std::apply(kernel, args))>) {
+    std::apply(kernel, args);
+    return a.env().Undefined();
+  } else {
+    return Napi::Number::New(a.env(), std::apply(kernel, args));
+  }
+}
 
 struct Binding {
   const char* name;           // the Kernels method (src/tensor/backend.ts)
@@ -403,43 +372,43 @@ struct Binding {
   Napi::Value (*ref)(Args&);   // its naive twin, exported as `ref.name`; null where there is none yet
 };
 
-// Every kernel the addon exports. A row names the binding once and instantiates it for both kernels.
+// Every kernel the addon exports: its name, then its binding run with the fast kernel and its twin.
 const Binding kBindings[] = {
-    {"gemm", binding::gemm<llmk::gemm>, binding::gemm<llmk::ref::gemm>},
-    {"binary", binding::binary<llmk::binaryForward>, nullptr},
-    {"unary", binding::unary<llmk::unaryForward>, nullptr},
-    {"unaryBackward", binding::unaryBackward<llmk::unaryBackward>, nullptr},
-    {"copyStrided", binding::copyStrided<llmk::copyStrided>, nullptr},
-    {"accumulate", binding::accumulate<llmk::accumulate>, nullptr},
-    {"reduce", binding::reduce<llmk::reduce>, nullptr},
-    {"argReduce", binding::argReduce<llmk::argReduce>, nullptr},
-    {"sumSquares", binding::sumSquares<llmk::sumSquares>, nullptr},
-    {"softmaxForward", binding::rowsForward<llmk::softmaxForward>, nullptr},
-    {"softmaxBackward", binding::rowsBackward<llmk::softmaxBackward>, nullptr},
-    {"logSoftmaxForward", binding::rowsForward<llmk::logSoftmaxForward>, nullptr},
-    {"logSoftmaxBackward", binding::rowsBackward<llmk::logSoftmaxBackward>, nullptr},
-    {"layerNormForward", binding::layerNormForward<llmk::layernormForward>,
-     binding::layerNormForward<llmk::ref::layernormForward>},
-    {"layerNormBackward", binding::layerNormBackward<llmk::layernormBackward>,
-     binding::layerNormBackward<llmk::ref::layernormBackward>},
-    {"rmsNormForward", binding::rmsNormForward<llmk::rmsnormForward>, nullptr},
-    {"rmsNormBackward", binding::rmsNormBackward<llmk::rmsnormBackward>, nullptr},
-    {"crossEntropyForward", binding::crossEntropyForward<llmk::crossentropyForward>,
-     binding::crossEntropyForward<llmk::ref::crossentropyForward>},
-    {"crossEntropyBackward", binding::crossEntropyBackward<llmk::crossentropyBackward>,
-     binding::crossEntropyBackward<llmk::ref::crossentropyBackward>},
-    {"embeddingForward", binding::embeddingForward<llmk::embeddingForward>, nullptr},
-    {"embeddingBackward", binding::embeddingBackward<llmk::embeddingBackward>, nullptr},
-    {"attentionForward", binding::attentionForward<llmk::attentionForward>,
-     binding::attentionForward<llmk::ref::attentionForward>},
-    {"attentionBackward", binding::attentionBackward<llmk::attentionBackward>,
-     binding::attentionBackward<llmk::ref::attentionBackward>},
-    {"ropeForward", binding::rope<llmk::ropeForward, false>, nullptr},
-    {"ropeBackward", binding::rope<llmk::ropeBackward, true>, nullptr},
-    {"dropoutForward", binding::dropoutForward<llmk::dropoutForward>, nullptr},
-    {"dropoutBackward", binding::dropoutBackward<llmk::dropoutBackward>, nullptr},
-    {"adamw", binding::adamw<llmk::adamw>, nullptr},
-    {"sgd", binding::sgd<llmk::sgd>, nullptr},
+    {"gemm", run<binding::gemm, llmk::gemm>, run<binding::gemm, llmk::ref::gemm>},
+    {"binary", run<binding::binary, llmk::binaryForward>, nullptr},
+    {"unary", run<binding::unary, llmk::unaryForward>, nullptr},
+    {"unaryBackward", run<binding::unaryBackward, llmk::unaryBackward>, nullptr},
+    {"copyStrided", run<binding::copyStrided, llmk::copyStrided>, nullptr},
+    {"accumulate", run<binding::accumulate, llmk::accumulate>, nullptr},
+    {"reduce", run<binding::reduce, llmk::reduce>, nullptr},
+    {"argReduce", run<binding::argReduce, llmk::argReduce>, nullptr},
+    {"sumSquares", run<binding::sumSquares, llmk::sumSquares>, nullptr},
+    {"softmaxForward", run<binding::rowsForward, llmk::softmaxForward>, nullptr},
+    {"softmaxBackward", run<binding::rowsBackward, llmk::softmaxBackward>, nullptr},
+    {"logSoftmaxForward", run<binding::rowsForward, llmk::logSoftmaxForward>, nullptr},
+    {"logSoftmaxBackward", run<binding::rowsBackward, llmk::logSoftmaxBackward>, nullptr},
+    {"layerNormForward", run<binding::layerNormForward, llmk::layernormForward>,
+     run<binding::layerNormForward, llmk::ref::layernormForward>},
+    {"layerNormBackward", run<binding::layerNormBackward, llmk::layernormBackward>,
+     run<binding::layerNormBackward, llmk::ref::layernormBackward>},
+    {"rmsNormForward", run<binding::rmsNormForward, llmk::rmsnormForward>, nullptr},
+    {"rmsNormBackward", run<binding::rmsNormBackward, llmk::rmsnormBackward>, nullptr},
+    {"crossEntropyForward", run<binding::crossEntropyForward, llmk::crossentropyForward>,
+     run<binding::crossEntropyForward, llmk::ref::crossentropyForward>},
+    {"crossEntropyBackward", run<binding::crossEntropyBackward, llmk::crossentropyBackward>,
+     run<binding::crossEntropyBackward, llmk::ref::crossentropyBackward>},
+    {"embeddingForward", run<binding::embeddingForward, llmk::embeddingForward>, nullptr},
+    {"embeddingBackward", run<binding::embeddingBackward, llmk::embeddingBackward>, nullptr},
+    {"attentionForward", run<binding::attentionForward, llmk::attentionForward>,
+     run<binding::attentionForward, llmk::ref::attentionForward>},
+    {"attentionBackward", run<binding::attentionBackward, llmk::attentionBackward>,
+     run<binding::attentionBackward, llmk::ref::attentionBackward>},
+    {"ropeForward", run<binding::rope<false>, llmk::ropeForward>, nullptr},
+    {"ropeBackward", run<binding::rope<true>, llmk::ropeBackward>, nullptr},
+    {"dropoutForward", run<binding::dropoutForward, llmk::dropoutForward>, nullptr},
+    {"dropoutBackward", run<binding::dropoutBackward, llmk::dropoutBackward>, nullptr},
+    {"adamw", run<binding::adamw, llmk::adamw>, nullptr},
+    {"sgd", run<binding::sgd, llmk::sgd>, nullptr},
 };
 
 }  // namespace

@@ -1,16 +1,19 @@
 /**
  * The native backend: the C++ kernels of native/src behind Node-API (build/Release/llmk.node).
- * Float32 calls go to the addon; a call with a Float64Array goes to the fallback backend, normally the
- * reference one, so f64 gradient checks keep working through the same Backend object.
+ * Float32 calls go to the addon; a call with a Float64Array (or int operands a kernel computes only in
+ * f32) goes to the fallback backend, normally the reference one, so f64 gradient checks keep working
+ * through the same Backend object.
  *
  * Nothing here restates a kernel's signature: the addon's type is derived from `Kernels`, and one
- * dispatcher routes every method. Adding a kernel touches four places:
+ * dispatcher, the addon's `route`, makes each binding a backend method that sends the calls its
+ * argument conversion declines to the fallback. Adding a kernel touches four places:
  *   1. native/src/kernels/<op>.{h,cc}  the fast kernel (raw pointers and ints);
- *   2. native/src/kernels/ref/<op>.cc  its naive twin, the fast kernel's test oracle;
- *   3. native/src/napi/kernels.cc      its binding (argument conversion, a template over the kernel) and
- *                                      its row in kBindings, which exports it and its twin as `ref.<op>`;
- *   4. src/tensor/backend.ts           its declaration in `Kernels` (which every backend then implements,
- *                                      the reference backend included).
+ *   2. native/src/kernels/ref/<op>.cc  its naive twin (declared in <op>.h), the fast kernel's oracle;
+ *   3. native/src/napi/kernels.cc      its binding (JS arguments in, the kernel's arguments out) and its
+ *                                      row in kBindings, which exports it, and its twin as `ref.<op>`;
+ *   4. src/tensor/backend.ts           its declaration in `Kernels`.
+ * (Every backend implements `Kernels`, so the reference backend gets the op's TypeScript version too;
+ * that is the op itself, not plumbing.)
  */
 import { createRequire } from 'node:module';
 import { LlmkError } from '../../errors.js';
