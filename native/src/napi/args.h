@@ -18,9 +18,8 @@ namespace llmk::napi {
 struct ArgError {
   std::string message;
 };
-struct Decline {
-  std::string message;
-};
+// Thrown only by a failed check after a decline: the call goes to the fallback all the same.
+struct Decline {};
 
 class Args {
  public:

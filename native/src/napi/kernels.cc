@@ -180,7 +180,7 @@ auto unaryBackward(Args& a) {
   const int op = opCode(a, kRsqrt, "unary");
   const int64_t n = a.size(5, "n");
   return std::make_tuple(op, a.f32(1, "dx", n), a.f32(2, "x", n), a.f32(3, "y", n), a.f32(4, "dy", n), n,
-         static_cast<float>(a.num(6, "alpha")));
+                         static_cast<float>(a.num(6, "alpha")));
 }
 
 auto copyStrided(Args& a) {
@@ -210,7 +210,8 @@ auto argReduce(Args& a) {
   if (op != kMax && op != kMin) a.fail("argReduce op must be max (1) or min (2)");
   const int64_t outer = a.size(3, "outer"), n = a.size(4, "n"), inner = a.size(5, "inner");
   if (n == 0 && outer * inner > 0) a.fail("argmax/argmin over an empty axis");
-  return std::make_tuple(static_cast<int>(op), a.i32(1, "out", outer * inner), a.f32(2, "x", outer * n * inner), outer, n, inner);
+  return std::make_tuple(static_cast<int>(op), a.i32(1, "out", outer * inner), a.f32(2, "x", outer * n * inner),
+                         outer, n, inner);
 }
 
 auto sumSquares(Args& a) {
@@ -232,27 +233,28 @@ auto rowsBackward(Args& a) {
 
 auto layerNormForward(Args& a) {
   const int64_t rows = a.size(6, "rows"), C = a.size(7, "C");
-  return std::make_tuple(a.f32(0, "out", rows * C), a.f32(1, "mean", rows), a.f32(2, "rstd", rows), a.f32(3, "x", rows * C),
-         a.f32OrNull(4, "weight", C), a.f32OrNull(5, "bias", C), rows, C, static_cast<float>(a.num(8, "eps")));
+  return std::make_tuple(a.f32(0, "out", rows * C), a.f32(1, "mean", rows), a.f32(2, "rstd", rows),
+                         a.f32(3, "x", rows * C), a.f32OrNull(4, "weight", C), a.f32OrNull(5, "bias", C), rows, C,
+                         static_cast<float>(a.num(8, "eps")));
 }
 
 auto layerNormBackward(Args& a) {
   const int64_t rows = a.size(8, "rows"), C = a.size(9, "C");
   return std::make_tuple(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32OrNull(2, "dbias", C),
-         a.f32(3, "dy", rows * C), a.f32(4, "x", rows * C), a.f32OrNull(5, "weight", C), a.f32(6, "mean", rows),
-         a.f32(7, "rstd", rows), rows, C);
+                         a.f32(3, "dy", rows * C), a.f32(4, "x", rows * C), a.f32OrNull(5, "weight", C),
+                         a.f32(6, "mean", rows), a.f32(7, "rstd", rows), rows, C);
 }
 
 auto rmsNormForward(Args& a) {
   const int64_t rows = a.size(4, "rows"), C = a.size(5, "C");
-  return std::make_tuple(a.f32(0, "out", rows * C), a.f32(1, "rstd", rows), a.f32(2, "x", rows * C), a.f32OrNull(3, "weight", C),
-         rows, C, static_cast<float>(a.num(6, "eps")));
+  return std::make_tuple(a.f32(0, "out", rows * C), a.f32(1, "rstd", rows), a.f32(2, "x", rows * C),
+                         a.f32OrNull(3, "weight", C), rows, C, static_cast<float>(a.num(6, "eps")));
 }
 
 auto rmsNormBackward(Args& a) {
   const int64_t rows = a.size(6, "rows"), C = a.size(7, "C");
-  return std::make_tuple(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32(2, "dy", rows * C), a.f32(3, "x", rows * C),
-         a.f32OrNull(4, "weight", C), a.f32(5, "rstd", rows), rows, C);
+  return std::make_tuple(a.f32(0, "dx", rows * C), a.f32OrNull(1, "dweight", C), a.f32(2, "dy", rows * C),
+                         a.f32(3, "x", rows * C), a.f32OrNull(4, "weight", C), a.f32(5, "rstd", rows), rows, C);
 }
 
 auto crossEntropyForward(Args& a) {
@@ -260,8 +262,8 @@ auto crossEntropyForward(Args& a) {
   const int32_t ignore = static_cast<int32_t>(a.integer(6, "ignoreIndex"));
   const int32_t* targets = a.i32(3, "targets", rows);
   checkTargets(a, targets, rows, V, ignore);
-  return std::make_tuple(a.f32(0, "losses", rows), a.f32(1, "lse", rows), a.f32(2, "logits", rows * V), targets, rows, V, ignore,
-         static_cast<float>(a.num(7, "smoothing")));
+  return std::make_tuple(a.f32(0, "losses", rows), a.f32(1, "lse", rows), a.f32(2, "logits", rows * V), targets, rows,
+                         V, ignore, static_cast<float>(a.num(7, "smoothing")));
 }
 
 auto crossEntropyBackward(Args& a) {
@@ -270,7 +272,7 @@ auto crossEntropyBackward(Args& a) {
   const int32_t* targets = a.i32(3, "targets", rows);
   checkTargets(a, targets, rows, V, ignore);
   return std::make_tuple(a.f32(0, "dlogits", rows * V), a.f32(1, "logits", rows * V), a.f32(2, "lse", rows), targets,
-         a.f32(4, "dlosses", rows), rows, V, ignore, static_cast<float>(a.num(8, "smoothing")));
+                         a.f32(4, "dlosses", rows), rows, V, ignore, static_cast<float>(a.num(8, "smoothing")));
 }
 
 auto embeddingForward(Args& a) {
@@ -293,15 +295,16 @@ auto attentionForward(Args& a) {
   AttentionShape sh = attentionShape(a, 5, 7);
   readKvStride(a, 15, &sh);
   const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = kvSpan(sh);
-  return std::make_tuple(a.f32(0, "out", nq), a.f32(1, "lse", sh.B * sh.NH * sh.T), a.f32(2, "q", nq), a.f32(3, "k", nkv),
-         a.f32(4, "v", nkv), sh);
+  return std::make_tuple(a.f32(0, "out", nq), a.f32(1, "lse", sh.B * sh.NH * sh.T), a.f32(2, "q", nq),
+                         a.f32(3, "k", nkv), a.f32(4, "v", nkv), sh);
 }
 
 auto attentionBackward(Args& a) {
   const AttentionShape sh = attentionShape(a, 9, 11);
   const int64_t nq = sh.B * sh.NH * sh.T * sh.HS, nkv = sh.B * sh.NKV * sh.S * sh.HS;
-  return std::make_tuple(a.f32(0, "dq", nq), a.f32(1, "dk", nkv), a.f32(2, "dv", nkv), a.f32(3, "dout", nq), a.f32(4, "q", nq),
-         a.f32(5, "k", nkv), a.f32(6, "v", nkv), a.f32(7, "out", nq), a.f32(8, "lse", sh.B * sh.NH * sh.T), sh);
+  return std::make_tuple(a.f32(0, "dq", nq), a.f32(1, "dk", nkv), a.f32(2, "dv", nkv), a.f32(3, "dout", nq),
+                         a.f32(4, "q", nq), a.f32(5, "k", nkv), a.f32(6, "v", nkv), a.f32(7, "out", nq),
+                         a.f32(8, "lse", sh.B * sh.NH * sh.T), sh);
 }
 
 // ropeForward (out, x, …) and ropeBackward (dx, dy, …) take the same arguments.
@@ -310,8 +313,9 @@ auto rope(Args& a) {
   int64_t d[5];
   ropeDims(a, 4, d);
   const int64_t n = d[0] * d[1] * d[2] * d[3], tab = d[2] * d[4] / 2;
-  return std::make_tuple(a.f32(0, backward ? "dx" : "out", n), a.f32(1, backward ? "dy" : "x", n), a.f32(2, "cos", tab), a.f32(3, "sin", tab), d[0], d[1], d[2], d[3],
-         d[4], a.flag(9, "interleaved"));
+  return std::make_tuple(a.f32(0, backward ? "dx" : "out", n), a.f32(1, backward ? "dy" : "x", n),
+                         a.f32(2, "cos", tab), a.f32(3, "sin", tab), d[0], d[1], d[2], d[3], d[4],
+                         a.flag(9, "interleaved"));
 }
 
 auto dropoutForward(Args& a) {
@@ -334,9 +338,9 @@ auto adamw(Args& a) {
   const int64_t step = a.size(10, "step");
   if (step < 1) a.fail("step must be >= 1");
   return std::make_tuple(a.f32(0, "param", n), a.f32(1, "grad", n), a.f32(2, "m", n), a.f32(3, "v", n), n,
-         static_cast<float>(a.num(5, "lr")), static_cast<float>(a.num(6, "beta1")),
-         static_cast<float>(a.num(7, "beta2")), static_cast<float>(a.num(8, "eps")),
-         static_cast<float>(a.num(9, "weightDecay")), step);
+                         static_cast<float>(a.num(5, "lr")), static_cast<float>(a.num(6, "beta1")),
+                         static_cast<float>(a.num(7, "beta2")), static_cast<float>(a.num(8, "eps")),
+                         static_cast<float>(a.num(9, "weightDecay")), step);
 }
 
 auto sgd(Args& a) {
@@ -344,9 +348,9 @@ auto sgd(Args& a) {
   const float momentum = static_cast<float>(a.num(5, "momentum"));
   float* buf = a.f32OrNull(2, "buf", n);
   if (momentum != 0.0f && !buf) a.fail("buf is required when momentum is not 0");
-  return std::make_tuple(a.f32(0, "param", n), a.f32(1, "grad", n), buf, n, static_cast<float>(a.num(4, "lr")), momentum,
-         static_cast<float>(a.num(6, "dampening")), static_cast<float>(a.num(7, "weightDecay")),
-         a.flag(8, "nesterov"), a.flag(9, "firstStep"));
+  return std::make_tuple(a.f32(0, "param", n), a.f32(1, "grad", n), buf, n, static_cast<float>(a.num(4, "lr")),
+                         momentum, static_cast<float>(a.num(6, "dampening")),
+                         static_cast<float>(a.num(7, "weightDecay")), a.flag(8, "nesterov"), a.flag(9, "firstStep"));
 }
 
 }  // namespace binding
