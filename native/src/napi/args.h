@@ -30,12 +30,18 @@ class Args {
     if (declined_) throw Decline{};
     throw ArgError{std::string(fn_) + ": " + msg};
   }
-  void decline(const std::string& msg) const {
-    if (!declined_) declineMessage_ = std::string(fn_) + ": " + msg;
+  // The reason is kept as two string literals and spelled out only by an export without a fallback,
+  // so a declined call on the fallback path builds no message.
+  void decline(const char* name, const char* expected) const {
+    if (declined_) return;
     declined_ = true;
+    declinedName_ = name;
+    declinedExpected_ = expected;
   }
   bool declined() const { return declined_; }
-  const std::string& declineMessage() const { return declineMessage_; }
+  std::string declineMessage() const {
+    return std::string(fn_) + ": argument '" + declinedName_ + "' must be a " + declinedExpected_;
+  }
 
   double num(size_t i, const char* name) const {
     if (i >= info_.Length() || !info_[i].IsNumber()) fail(std::string("argument '") + name + "' must be a number");
@@ -70,7 +76,7 @@ class Args {
     Napi::TypedArray ta = info_[i].As<Napi::TypedArray>();
     if (ta.TypedArrayType() != type) {
       if (!declinable) fail(std::string("argument '") + name + "' must be a " + typeName);
-      decline(std::string("argument '") + name + "' must be a " + typeName);
+      decline(name, typeName);
       return nullptr;
     }
     const int64_t len = static_cast<int64_t>(ta.ElementLength());
@@ -125,7 +131,8 @@ class Args {
   const Napi::CallbackInfo& info_;
   const char* fn_;
   mutable bool declined_ = false;
-  mutable std::string declineMessage_;
+  mutable const char* declinedName_ = "";
+  mutable const char* declinedExpected_ = "";
 };
 
 // Wraps a binding body so ArgError (or a decline: this export has no fallback) becomes a thrown JS Error

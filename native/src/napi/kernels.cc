@@ -10,6 +10,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/attention.h"
 #include "kernels/crossentropy.h"
@@ -118,7 +119,8 @@ double probability(const Args& a, size_t i) {
   return p;
 }
 
-// A shape or strides the converted arguments own; the kernel sees a pointer to the first element.
+// A shape or strides the converted arguments own (moved in, not copied); the kernel sees a pointer to
+// the first element.
 struct Dims {
   std::vector<int64_t> v;
   operator const int64_t*() const { return v.data(); }
@@ -161,13 +163,14 @@ auto gemm(Args& a) {
 
 auto binary(Args& a) {
   const int op = opCode(a, kLt, "binary");
-  const std::vector<int64_t> shape = a.ints(6, "shape");
-  const std::vector<int64_t> as = a.ints(3, "aStrides"), bs = a.ints(5, "bStrides");
+  std::vector<int64_t> shape = a.ints(6, "shape");
+  std::vector<int64_t> as = a.ints(3, "aStrides"), bs = a.ints(5, "bStrides");
+  const int ndim = static_cast<int>(shape.size());
   const int64_t needA = stridedSpan(a, shape, as, "aStrides"), needB = stridedSpan(a, shape, bs, "bStrides");
   float* out = a.f32(1, "out", product(shape));
   const float* x = a.f32(2, "a", needA);
   const float* y = a.f32(4, "b", needB);
-  return std::make_tuple(op, out, x, Dims{as}, y, Dims{bs}, Dims{shape}, static_cast<int>(shape.size()));
+  return std::make_tuple(op, out, x, Dims{std::move(as)}, y, Dims{std::move(bs)}, Dims{std::move(shape)}, ndim);
 }
 
 auto unary(Args& a) {
@@ -184,13 +187,14 @@ auto unaryBackward(Args& a) {
 }
 
 auto copyStrided(Args& a) {
-  const std::vector<int64_t> shape = a.ints(2, "shape"), strides = a.ints(3, "strides");
+  std::vector<int64_t> shape = a.ints(2, "shape"), strides = a.ints(3, "strides");
+  const int ndim = static_cast<int>(shape.size());
   const int64_t need = stridedSpan(a, shape, strides, "strides");
   napi_typedarray_type to, tx;
   uint32_t* out = a.word(0, "out", product(shape), &to);
   const uint32_t* x = a.word(1, "x", need, &tx);
-  if (to != tx) a.decline("out and x must have the same element type");
-  return std::make_tuple(out, x, Dims{shape}, Dims{strides}, static_cast<int>(shape.size()));
+  if (to != tx) a.decline("x", "typed array of out's element type");
+  return std::make_tuple(out, x, Dims{std::move(shape)}, Dims{std::move(strides)}, ndim);
 }
 
 auto accumulate(Args& a) {
