@@ -65,6 +65,9 @@ export function loadNativeAddon(): NativeAddon | null {
   const require = createRequire(import.meta.url);
   try {
     const addon = require('../../../build/Release/llmk.node') as NativeAddon;
+    // A build from before the dispatcher moved into the addon would fail at the first kernel call;
+    // treat it as not built, so createEngine() falls back and says why.
+    if (typeof addon.route !== 'function') throw new Error('the addon is out of date: run `npm run build`');
     cached = { addon, error: '' };
   } catch (err) {
     cached = { addon: null, error: err instanceof Error ? err.message : String(err) };
