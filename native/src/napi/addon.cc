@@ -5,14 +5,12 @@ namespace llmk {
 Napi::Object InitInfo(Napi::Env env, Napi::Object exports);
 namespace napi {
 void registerKernels(Napi::Env env, Napi::Object exports);
-void registerRef(Napi::Env env, Napi::Object exports);
 }  // namespace napi
 }  // namespace llmk
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   llmk::InitInfo(env, exports);
   llmk::napi::registerKernels(env, exports);
-  llmk::napi::registerRef(env, exports);
   return exports;
 }
 

@@ -7,12 +7,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
-  addon,
   assertBitEqual,
   assertClose,
   native,
   rand,
   reference,
+  refTwins,
   skip,
   withThreads,
 } from './native-testing.js';
@@ -81,7 +81,12 @@ function run(c: Case, impl: 'native' | 'ref' | 'reference') {
   const dout = rand(B * NH * T * HS, 4);
   const { mask, strides } = maskFor(c);
   const scale = 1 / Math.sqrt(HS);
-  const kern = impl === 'native' ? native! : impl === 'ref' ? addon!.ref : reference;
+  const kern =
+    impl === 'native'
+      ? native!
+      : impl === 'ref'
+        ? refTwins('attentionForward', 'attentionBackward')
+        : reference;
   const out = new Float32Array(q.length);
   const lse = new Float32Array(B * NH * T);
   kern.attentionForward(out, lse, q, k, v, mask, strides, B, NH, NKV, T, S, HS, scale, causal);
@@ -153,7 +158,12 @@ describe('native attention', { skip }, () => {
     };
     const [kw, vw] = [wide(kd), wide(vd)];
     for (const impl of ['native', 'ref', 'reference'] as const) {
-      const kern = impl === 'native' ? native! : impl === 'ref' ? addon!.ref : reference;
+      const kern =
+        impl === 'native'
+          ? native!
+          : impl === 'ref'
+            ? refTwins('attentionForward', 'attentionBackward')
+            : reference;
       const dense = [new Float32Array(q.length), new Float32Array(B * NH * T)];
       const strided = [new Float32Array(q.length), new Float32Array(B * NH * T)];
       kern.attentionForward(dense[0], dense[1], q, kd, vd, null, [0, 0, 0], B, NH, NKV, T, S, HS, 0.35, true);

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LlmkError } from '../../errors.js';
 import {
-  addon,
   assertBitEqual,
   assertClose,
   native,
   rand,
   reference,
+  refTwins,
   skip,
   withThreads,
 } from './native-testing.js';
@@ -85,7 +85,7 @@ function runCase(c: Case, transA: boolean, transB: boolean, which: 'native' | 'r
     batch,
   ] as const;
   if (which === 'native') native!.gemm(...args);
-  else if (which === 'ref') addon!.ref.gemm(...args);
+  else if (which === 'ref') refTwins('gemm').gemm(...args);
   else reference.gemm(...args);
   // Padding columns of C are never written: compare only the M×N parts.
   const out: number[] = [];

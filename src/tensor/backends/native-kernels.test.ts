@@ -14,6 +14,7 @@ import {
   UnaryOp,
   type UnaryOpCode,
 } from '../backend.js';
+import { NativeBackend } from './native.js';
 import {
   addon,
   assertBitEqual,
@@ -22,6 +23,7 @@ import {
   rand,
   randInt,
   reference,
+  refTwins,
   skip,
   withThreads,
 } from './native-testing.js';
@@ -210,7 +212,8 @@ describe('native norms, cross-entropy, embedding', { skip }, () => {
           const mean = new Float32Array(rows);
           const rstd = new Float32Array(rows);
           if (impl === 'n') n.layerNormForward(out, mean, rstd, x, w, b, rows, C, 1e-5);
-          else if (impl === 'ref') addon!.ref.layerNormForward(out, mean, rstd, x, w, b, rows, C, 1e-5);
+          else if (impl === 'ref')
+            refTwins('layerNormForward').layerNormForward(out, mean, rstd, x, w, b, rows, C, 1e-5);
           else reference.layerNormForward(out, mean, rstd, x, w, b, rows, C, 1e-5);
           return { out, mean, rstd };
         };
@@ -228,7 +231,7 @@ describe('native norms, cross-entropy, embedding', { skip }, () => {
           const s = fwd('r');
           if (impl === 'n') n.layerNormBackward(dx, dw, db, dy, x, w, s.mean, s.rstd, rows, C);
           else if (impl === 'ref')
-            addon!.ref.layerNormBackward(dx, dw, db, dy, x, w, s.mean, s.rstd, rows, C);
+            refTwins('layerNormBackward').layerNormBackward(dx, dw, db, dy, x, w, s.mean, s.rstd, rows, C);
           else reference.layerNormBackward(dx, dw, db, dy, x, w, s.mean, s.rstd, rows, C);
           return [dx, dw ?? new Float32Array(0), db ?? new Float32Array(0)];
         };
@@ -275,7 +278,12 @@ describe('native norms, cross-entropy, embedding', { skip }, () => {
       const run = (impl: 'n' | 'ref' | 'r') => {
         const losses = new Float32Array(rows);
         const lse = new Float32Array(rows);
-        const k = impl === 'n' ? n : impl === 'ref' ? addon!.ref : reference;
+        const k =
+          impl === 'n'
+            ? n
+            : impl === 'ref'
+              ? refTwins('crossEntropyForward', 'crossEntropyBackward')
+              : reference;
         k.crossEntropyForward(losses, lse, logits, targets, rows, V, -100, smoothing);
         const dl = rand(rows * V, 52);
         k.crossEntropyBackward(dl, logits, lse, targets, rand(rows, 53), rows, V, -100, smoothing);
@@ -433,5 +441,69 @@ describe('native determinism across thread counts', { skip }, () => {
       withThreads(1, () => n.sumSquares(big, big.length)),
       withThreads(2, () => n.sumSquares(big, big.length)),
     );
+  });
+});
+
+describe('native dispatch', { skip }, () => {
+  test('f32 calls and the int/u8 arrays a kernel takes go native; f64 and int binary go to the fallback', () => {
+    const fellBack: string[] = [];
+    // A reference backend that records which kernels reached it.
+    const fallback = new Proxy(reference, {
+      get(target, key) {
+        const value = Reflect.get(target, key);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          fellBack.push(String(key));
+          return value.apply(target, args);
+        };
+      },
+    });
+    const k = new NativeBackend(addon!, fallback);
+    const routed = (expected: string[], call: () => void, what: string) => {
+      fellBack.length = 0;
+      call();
+      assert.deepEqual(fellBack, expected, what);
+    };
+    const f32 = rand(6, 1);
+    const f64 = Float64Array.from(f32);
+    const i32 = Int32Array.from([1, 2, 3, 4, 5, 6]);
+    const shape = [2, 3];
+    const strides = [3, 1];
+    routed(
+      [],
+      () => k.binary(BinaryOp.add, new Float32Array(6), f32, strides, f32, strides, shape),
+      'f32 add',
+    );
+    for (const [x, out] of [
+      [i32, new Int32Array(6)],
+      [f64, new Float64Array(6)],
+    ] as const) {
+      routed(['binary'], () => k.binary(BinaryOp.add, out, x, strides, x, strides, shape), 'non-f32 add');
+      assert.deepEqual(
+        [...out],
+        [...x].map((v) => 2 * v),
+      );
+    }
+    routed([], () => k.copyStrided(new Float32Array(6), f32, shape, strides), 'f32 copy');
+    const copied = new Int32Array(6);
+    routed([], () => k.copyStrided(copied, i32, [3, 2], [1, 3]), 'i32 copy');
+    assert.deepEqual([...copied], [1, 4, 2, 5, 3, 6]);
+    routed(['copyStrided'], () => k.copyStrided(new Float64Array(6), f64, shape, strides), 'f64 copy');
+    routed(['copyStrided'], () => k.copyStrided(new Float32Array(6), i32, shape, strides), 'i32 into f32');
+    routed([], () => k.argReduce(ReduceOp.max, new Int32Array(2), f32, 2, 3, 1), 'argmax of f32');
+    routed(['argReduce'], () => k.argReduce(ReduceOp.max, new Int32Array(2), f64, 2, 3, 1), 'argmax of f64');
+    const targets = Int32Array.from([0, 2]);
+    const ce = (x: Float32Array | Float64Array, out: () => Float32Array | Float64Array) =>
+      k.crossEntropyForward(out(), out(), x, targets, 2, 3, -100, 0);
+    routed([], () => ce(f32, () => new Float32Array(2)), 'f32 cross-entropy');
+    routed(['crossEntropyForward'], () => ce(f64, () => new Float64Array(2)), 'f64 cross-entropy');
+    const mask = new Uint8Array(6);
+    routed([], () => k.dropoutForward(new Float32Array(6), mask, f32, 6, 0.5, 1, 0), 'f32 dropout');
+    routed(
+      [],
+      () => k.layerNormForward(new Float32Array(6), f32, f32, f32, null, null, 2, 3, 1e-5),
+      'f32 norm',
+    );
+    routed(['unary'], () => k.unary(UnaryOp.exp, new Float64Array(6), f64, 6, 0), 'f64 unary');
   });
 });

@@ -4,7 +4,13 @@
  */
 import assert from 'node:assert/strict';
 import type { Backend } from '../backend.js';
-import { loadNativeAddon, type NativeAddon, NativeBackend, nativeLoadError } from './native.js';
+import {
+  type F32Kernels,
+  loadNativeAddon,
+  type NativeAddon,
+  NativeBackend,
+  nativeLoadError,
+} from './native.js';
 import { createReferenceBackend } from './reference.js';
 
 export const addon: NativeAddon | null = loadNativeAddon();
@@ -12,6 +18,13 @@ export const reference: Backend = createReferenceBackend();
 export const native: NativeBackend | null = addon ? new NativeBackend(addon, reference) : null;
 /** node:test `skip` option: false when the addon loaded, else the reason. */
 export const skip: string | false = addon ? false : `native addon not built (${nativeLoadError()})`;
+
+/** The addon's naive C++ twins of `names`, the oracles a test compares against; fails if one is missing. */
+export function refTwins<K extends keyof F32Kernels>(...names: K[]): Pick<F32Kernels, K> {
+  const twins = addon!.ref;
+  for (const name of names) assert.equal(typeof twins[name], 'function', `the addon exports no ref.${name}`);
+  return twins as Pick<F32Kernels, K>;
+}
 
 /** Deterministic uniform values in [lo, hi) (mulberry32), so failures reproduce. */
 export function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
