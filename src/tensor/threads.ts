@@ -1,7 +1,8 @@
 /**
  * The one thread setting: LLMK_THREADS (a whole number ≥ 1), else every available core. The native
- * thread pool starts with the same rule (native/src/kernels/threadpool.cc); run metadata and the
- * tokenizer-training workers read it here, so every consumer agrees on one number.
+ * backend sets its pool from it at creation (createNativeBackend); run metadata and the
+ * tokenizer-training workers read it here too, so every consumer agrees on one number and a bad
+ * value is a typed error rather than a silent default.
  */
 import { availableParallelism } from 'node:os';
 import { LlmkError } from '../errors.js';

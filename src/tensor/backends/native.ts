@@ -18,6 +18,7 @@
 import { createRequire } from 'node:module';
 import { LlmkError } from '../../errors.js';
 import type { Backend, Kernels } from '../backend.js';
+import { configuredThreads } from '../threads.js';
 
 type KernelName = keyof Kernels;
 
@@ -126,8 +127,15 @@ export class NativeBackend implements Backend {
   }
 }
 
-/** A NativeBackend over the addon, or null (see nativeLoadError()) when the addon is not built. */
+/**
+ * A NativeBackend over the addon, or null (see nativeLoadError()) when the addon is not built. The
+ * backend owns the thread count: LLMK_THREADS as `configuredThreads()` validates it, else every core.
+ */
 export function createNativeBackend(fallback: Backend): NativeBackend | null {
   const addon = loadNativeAddon();
-  return addon ? new NativeBackend(addon, fallback) : null;
+  if (!addon) return null;
+  const backend = new NativeBackend(addon, fallback);
+  const threads = configuredThreads();
+  if (backend.threads() !== threads) backend.setThreads(threads);
+  return backend;
 }
