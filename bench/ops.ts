@@ -33,9 +33,27 @@ export interface GemmRow {
   ratio: number | null;
 }
 
+/** Caches the addon detected and the GEMM blocking it derived (native `gemmConfig()`, bytes; elements). */
+export interface GemmConfig {
+  caches: {
+    l1d: number;
+    l1dWays: number;
+    l2: number;
+    l3: number;
+    l3Share: number;
+    line: number;
+    source: string;
+  };
+  blocking: { mr: number; nr: number; kc: number; mc: number; nc: number; source: string };
+}
+
 export interface OpsBenchResult {
   threads: number;
   simd: string;
+  /** null when the addon predates gemmConfig. */
+  gemm_config: GemmConfig | null;
+  /** The Python whose numpy ran the anchor, and the OPENBLAS_CORETYPE it saw ("auto" when unset). */
+  openblas: { python: string; coretype: string } | null;
   fma_peak_gflops: number | null;
   memcpy_gbs: number;
   gemm: GemmRow[];
@@ -104,11 +122,30 @@ for op, m, k, n in shapes:
 print(json.dumps(out))
 `;
 
-/** OpenBLAS sgemm GFLOP/s through numpy (Debian's /usr/bin/python3), or null with a note. */
-function openblasGemm(shapes: Shape[], threads: number, minT: number, runs: number, notes: string[]) {
-  const py = '/usr/bin/python3';
-  if (!existsSync(py)) {
-    notes.push('OpenBLAS anchor skipped: /usr/bin/python3 not found');
+/**
+ * The Python to run the anchor with: Debian's /usr/bin/python3 when it has numpy, else the first
+ * `python3` on PATH that has it (e.g. a pyenv numpy with its bundled OpenBLAS), else null.
+ */
+function numpyPython(): string | null {
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    if (py.startsWith('/') && !existsSync(py)) continue;
+    const r = spawnSync(py, ['-c', 'import numpy, sys; print(sys.executable)'], { encoding: 'utf8' });
+    if (r.status === 0) return r.stdout.trim() || py;
+  }
+  return null;
+}
+
+/** OpenBLAS sgemm GFLOP/s through numpy, or null with a note. */
+function openblasGemm(
+  py: string | null,
+  shapes: Shape[],
+  threads: number,
+  minT: number,
+  runs: number,
+  notes: string[],
+) {
+  if (!py) {
+    notes.push('OpenBLAS anchor skipped: no python3 with numpy (apt-get install python3-numpy)');
     return null;
   }
   const r = spawnSync(py, ['-c', NUMPY_SCRIPT, JSON.stringify(shapes), String(minT), String(runs)], {
@@ -119,13 +156,18 @@ function openblasGemm(shapes: Shape[], threads: number, minT: number, runs: numb
     notes.push(`OpenBLAS anchor skipped: numpy failed (${(r.stderr || '').trim().split('\n').pop()})`);
     return null;
   }
+  return JSON.parse(r.stdout.trim()) as number[];
+}
+
+/** A note when numpy is not linked to OpenBLAS. */
+function checkOpenblas(py: string | null, notes: string[]): void {
+  if (!py) return;
   const probe = spawnSync(py, ['-c', 'import numpy; numpy.show_config()'], { encoding: 'utf8' });
   if (
     !/openblas/i.test(probe.stdout ?? '') &&
     !existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3')
   )
     notes.push('numpy may not be linked to OpenBLAS (apt-get install libopenblas0-pthread)');
-  return JSON.parse(r.stdout.trim()) as number[];
 }
 
 /** Measured FMA peak from ../shared/anchors/fma_peak.c (gcc), or null with a note. */
@@ -181,9 +223,11 @@ export async function runOpsBench(options: OpsBenchOptions = {}): Promise<OpsBen
         );
         return (2 * m * n * kk) / s / 1e9;
       });
-    const blasBefore = openblasGemm(shapes, threads, minT, runs, notes);
+    const py = numpyPython();
+    checkOpenblas(py, notes);
+    const blasBefore = openblasGemm(py, shapes, threads, minT, runs, notes);
     const ours1 = oursOnce();
-    const blasAfter = quick ? null : openblasGemm(shapes, threads, minT, runs, notes);
+    const blasAfter = quick ? null : openblasGemm(py, shapes, threads, minT, runs, notes);
     const ours2 = quick ? ours1 : oursOnce();
     const ours = ours1.map((v, i) => Math.max(v, ours2[i]));
     const gemm: GemmRow[] = shapes.map(([op, m, kk, n], i) => {
@@ -298,9 +342,13 @@ export async function runOpsBench(options: OpsBenchOptions = {}): Promise<OpsBen
     ];
 
     const peak = quick ? null : fmaPeak(threads, notes);
+    // gemmConfig is newer than the backend's addon type: read it through a local cast.
+    const withConfig = addon as unknown as { gemmConfig?: () => GemmConfig };
     const result: OpsBenchResult = {
       threads,
       simd: addon.simd(),
+      gemm_config: withConfig.gemmConfig?.() ?? null,
+      openblas: py ? { python: py, coretype: process.env.OPENBLAS_CORETYPE ?? 'auto' } : null,
       fma_peak_gflops: peak,
       memcpy_gbs: memcpyGbs,
       gemm,
@@ -324,6 +372,16 @@ function printTable(r: OpsBenchResult): void {
   console.log(
     `\nEngine kernels (native, ${r.simd}, ${r.threads} threads); FMA peak ${f(r.fma_peak_gflops)} GFLOP/s`,
   );
+  const g = r.gemm_config;
+  if (g) {
+    const kb = (b: number) => `${Math.round(b / 1024)} KB`;
+    console.log(
+      `caches (${g.caches.source}): L1d ${kb(g.caches.l1d)} ${g.caches.l1dWays}-way, L2 ${kb(g.caches.l2)}, ` +
+        `L3 ${kb(g.caches.l3)} (${kb(g.caches.l3Share)} per CPU); GEMM blocking (${g.blocking.source}): ` +
+        `MR×NR ${g.blocking.mr}×${g.blocking.nr}, KC ${g.blocking.kc}, MC ${g.blocking.mc}, NC ${g.blocking.nc}`,
+    );
+  }
+  if (r.openblas) console.log(`OpenBLAS via ${r.openblas.python}, OPENBLAS_CORETYPE ${r.openblas.coretype}`);
   console.log('GEMM (op M×K×N)       llmk GFLOP/s  OpenBLAS GFLOP/s  ratio');
   for (const g of r.gemm)
     console.log(
