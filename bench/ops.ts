@@ -52,8 +52,11 @@ export interface OpsBenchResult {
   simd: string;
   /** null when the addon predates gemmConfig. */
   gemm_config: GemmConfig | null;
-  /** The Python whose numpy ran the anchor, and the OPENBLAS_CORETYPE it saw ("auto" when unset). */
-  openblas: { python: string; coretype: string } | null;
+  /**
+   * The Python whose numpy ran the anchor, the OPENBLAS_CORETYPE it saw ("auto" when unset) and the
+   * kernel set OpenBLAS chose (openblas_get_corename, e.g. Haswell = AVX2, SkylakeX = AVX-512).
+   */
+  openblas: { python: string; coretype: string; corename: string | null } | null;
   fma_peak_gflops: number | null;
   memcpy_gbs: number;
   gemm: GemmRow[];
@@ -63,7 +66,7 @@ export interface OpsBenchResult {
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-type Shape = [string, number, number, number]; // op, M, K, N
+export type Shape = [string, number, number, number]; // op, M, K, N
 const GEMM_SHAPES: Shape[] = [
   ['NN', 2048, 768, 3072],
   ['NN', 2048, 3072, 768],
@@ -126,7 +129,7 @@ print(json.dumps(out))
  * The Python to run the anchor with: Debian's /usr/bin/python3 when it has numpy, else the first
  * `python3` on PATH that has it (e.g. a pyenv numpy with its bundled OpenBLAS), else null.
  */
-function numpyPython(): string | null {
+export function numpyPython(): string | null {
   for (const py of ['/usr/bin/python3', 'python3']) {
     if (py.startsWith('/') && !existsSync(py)) continue;
     const r = spawnSync(py, ['-c', 'import numpy, sys; print(sys.executable)'], { encoding: 'utf8' });
@@ -136,7 +139,7 @@ function numpyPython(): string | null {
 }
 
 /** OpenBLAS sgemm GFLOP/s through numpy, or null with a note. */
-function openblasGemm(
+export function openblasGemm(
   py: string | null,
   shapes: Shape[],
   threads: number,
@@ -157,6 +160,24 @@ function openblasGemm(
     return null;
   }
   return JSON.parse(r.stdout.trim()) as number[];
+}
+
+const CORENAME_SCRIPT = `
+import ctypes, glob, os, numpy
+root = os.path.join(os.path.dirname(numpy.__file__), '..')
+for p in glob.glob(root + '/scipy_openblas*/lib/*.so*') + glob.glob(root + '/numpy.libs/*openblas*') + glob.glob('/usr/lib/x86_64-linux-gnu/openblas*/libblas.so*'):
+    try: lib = ctypes.CDLL(p)
+    except OSError: continue
+    for fn in ('scipy_openblas_get_corename64_', 'scipy_openblas_get_corename', 'openblas_get_corename64_', 'openblas_get_corename'):
+        if hasattr(lib, fn):
+            f = getattr(lib, fn); f.restype = ctypes.c_char_p; print(f().decode()); raise SystemExit
+`;
+
+/** OpenBLAS's kernel set as numpy loads it (with this process's environment), or null. */
+export function openblasCorename(py: string | null): string | null {
+  if (!py) return null;
+  const r = spawnSync(py, ['-c', CORENAME_SCRIPT], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
 }
 
 /** A note when numpy is not linked to OpenBLAS. */
@@ -348,7 +369,9 @@ export async function runOpsBench(options: OpsBenchOptions = {}): Promise<OpsBen
       threads,
       simd: addon.simd(),
       gemm_config: withConfig.gemmConfig?.() ?? null,
-      openblas: py ? { python: py, coretype: process.env.OPENBLAS_CORETYPE ?? 'auto' } : null,
+      openblas: py
+        ? { python: py, coretype: process.env.OPENBLAS_CORETYPE ?? 'auto', corename: openblasCorename(py) }
+        : null,
       fma_peak_gflops: peak,
       memcpy_gbs: memcpyGbs,
       gemm,
@@ -381,7 +404,10 @@ function printTable(r: OpsBenchResult): void {
         `MR×NR ${g.blocking.mr}×${g.blocking.nr}, KC ${g.blocking.kc}, MC ${g.blocking.mc}, NC ${g.blocking.nc}`,
     );
   }
-  if (r.openblas) console.log(`OpenBLAS via ${r.openblas.python}, OPENBLAS_CORETYPE ${r.openblas.coretype}`);
+  if (r.openblas) {
+    const o = r.openblas;
+    console.log(`OpenBLAS via ${o.python}: OPENBLAS_CORETYPE ${o.coretype}, kernels ${o.corename ?? '?'}`);
+  }
   console.log('GEMM (op M×K×N)       llmk GFLOP/s  OpenBLAS GFLOP/s  ratio');
   for (const g of r.gemm)
     console.log(

@@ -525,9 +525,11 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
 //       two in flight) and the C tile. 32 KB → 256, 48 KB → 384.
 //   MC: the MC×KC block of A is reused across all of a thread's B micro-panels, from L2. It gets a
 //       quarter of L2, leaving room for the B micro-panels passing through on their way to L1 and
-//       for the rows of C (a third or half evicts A between jr steps: see BENCHMARKS.md).
-//   NC: the KC×NC block of B is reused across every MC block, from L3. It gets half of this CPU's
-//       share of L3 (threads split C by columns, so each packs its own B block).
+//       for the rows of C (BLIS's Zen 144×256 is about that; here 84–252 rows measured alike).
+//   NC: the KC×NC block of B is reused across every MC block, from L3. It gets half of the L3, up
+//       to 8192 columns. Not the per-CPU share: at MC ≥ 84 a block streamed from memory needs under
+//       2 GB/s, while a small NC makes every thread re-pack its A block once per NC columns
+//       (NC 672 from a 2 MB share measured 8% slower than 3072: BENCHMARKS.md).
 // The thread split never depends on these, so results stay bit-identical across thread counts; KC
 // sets where K is cut into partial sums, so results may differ (in the last bits) between CPUs with
 // different L1 sizes, as with any BLAS.
@@ -695,7 +697,7 @@ GemmBlocking blockingFor(const CacheInfo& c) {
   const int64_t f = static_cast<int64_t>(sizeof(float));
   g.kc = std::clamp<int64_t>(c.l1d / 2 / (NR * f) / 8 * 8, 64, 1024);
   g.mc = std::clamp<int64_t>(c.l2 / 4 / (g.kc * f) / MR * MR, 4 * MR, 1020);
-  g.nc = std::clamp<int64_t>(c.l3Share / 2 / (g.kc * f) / NR * NR, 16 * NR, 8192);
+  g.nc = std::clamp<int64_t>(c.l3 / 2 / (g.kc * f) / NR * NR, 16 * NR, 8192);
   g.source = "cache";
   return g;
 }
