@@ -29,8 +29,9 @@ const CEILING_SHAPE: Shape = ['NN', 2048, 768, 3072];
 /**
  * Matrix FLOPs per token of one training step, forward + backward = 3 × forward (Kaplan et al. 2020,
  * PaLM appendix B): 6 FLOPs per weight of every matmul (per layer qkv 3C², projection C², MLP 8C²;
- * the LM head C·V) plus 12·L·C·T for the attention scores and their weighted sum (causal masking
- * not discounted, as in PaLM's count). Embedding lookups, norms and the optimizer are not matrix work.
+ * the LM head C·V) plus 12·L·C per attended key for the scores and their weighted sum, with a
+ * causal row attending (T+1)/2 keys on average (the count of the table in BENCHMARKS.md: baby
+ * 4.97, small 86.1, gpt2-124M 755 MFLOP). Embedding lookups, norms and the optimizer are not matrix work.
  */
 export function matrixFlopsPerToken(m: {
   vocabSize: number;
@@ -39,7 +40,7 @@ export function matrixFlopsPerToken(m: {
   nCtx: number;
 }): number {
   const { vocabSize: V, nLayer: L, nEmbd: C, nCtx: T } = m;
-  return 6 * (12 * L * C * C + C * V) + 12 * L * C * T;
+  return 6 * (12 * L * C * C + C * V) + 6 * L * C * (T + 1);
 }
 
 const ANCHOR = fileURLToPath(new URL('../../shared/anchors/bench_gpt_train.py', import.meta.url));
