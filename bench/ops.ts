@@ -126,16 +126,21 @@ print(json.dumps(out))
 `;
 
 /**
- * The Python to run the anchor with: Debian's /usr/bin/python3 when it has numpy, else the first
- * `python3` on PATH that has it (e.g. a pyenv numpy with its bundled OpenBLAS), else null.
+ * The Python to run the anchor with: the first of Debian's /usr/bin/python3 and the `python3` on
+ * PATH whose numpy has OpenBLAS loaded (its corename answers), else the first with any numpy (a
+ * numpy on the reference BLAS runs 100× slower: the note says so).
  */
 export function numpyPython(): string | null {
+  let first: string | null = null;
   for (const py of ['/usr/bin/python3', 'python3']) {
     if (py.startsWith('/') && !existsSync(py)) continue;
     const r = spawnSync(py, ['-c', 'import numpy, sys; print(sys.executable)'], { encoding: 'utf8' });
-    if (r.status === 0) return r.stdout.trim() || py;
+    if (r.status !== 0) continue;
+    const exe = r.stdout.trim() || py;
+    if (openblasCorename(exe) !== null) return exe;
+    first ??= exe;
   }
-  return null;
+  return first;
 }
 
 /** OpenBLAS sgemm GFLOP/s through numpy, or null with a note. */
@@ -182,13 +187,8 @@ export function openblasCorename(py: string | null): string | null {
 
 /** A note when numpy is not linked to OpenBLAS. */
 function checkOpenblas(py: string | null, notes: string[]): void {
-  if (!py) return;
-  const probe = spawnSync(py, ['-c', 'import numpy; numpy.show_config()'], { encoding: 'utf8' });
-  if (
-    !/openblas/i.test(probe.stdout ?? '') &&
-    !existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3')
-  )
-    notes.push('numpy may not be linked to OpenBLAS (apt-get install libopenblas0-pthread)');
+  if (py && openblasCorename(py) === null)
+    notes.push(`numpy at ${py} does not load OpenBLAS (reference BLAS?): the anchor is not OpenBLAS`);
 }
 
 /** Measured FMA peak from ../shared/anchors/fma_peak.c (gcc), or null with a note. */
