@@ -13,11 +13,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GenerationSession } from '../src/infer/generate.js';
-import { Sampler, type SamplingOptions } from '../src/infer/sampling.js';
 import { type GPTConfigInput, gptConfig } from '../src/models/gpt/config.js';
 import { GPT } from '../src/models/gpt/model.js';
 import { createEngine } from '../src/tensor/create.js';
 import { Rng } from '../src/tensor/random.js';
+import { benchSampling } from './sampling.js';
 
 export interface DecodeBenchOptions {
   quick?: boolean;
@@ -65,41 +65,6 @@ export function measureCopyBandwidth(reps = 5, bytes = 256 * 2 ** 20): number {
     best = Math.min(best, performance.now() - t0);
   }
   return (2 * bytes) / (best / 1000);
-}
-
-export interface SamplingBenchRow {
-  options: string;
-  ms_per_row: number;
-}
-
-/**
- * Cost of choosing one token from a GPT-2-sized row (V 50257, logits 3·N(0,1)), per option set:
- * at a bandwidth-bound ~30 tok/s a decode step is ~33 ms, so sampling must stay far below that.
- */
-export function benchSampling(reps = 20): SamplingBenchRow[] {
-  const rng = new Rng(1);
-  const row = Float32Array.from({ length: 50257 }, () => 3 * rng.normal());
-  const sets: SamplingOptions[] = [
-    { temperature: 0 },
-    { temperature: 1 },
-    { temperature: 1, topK: 50 },
-    { temperature: 1, topP: 0.9 },
-    { temperature: 1, minP: 0.05 },
-    { temperature: 0.8, topK: 50, topP: 0.95, repetitionPenalty: 1.2 },
-  ];
-  const history = Array.from({ length: 160 }, () => rng.int(row.length));
-  return sets.map((options) => {
-    const sampler = new Sampler(options, new Rng(2));
-    for (let i = 0; i < 3; i++) sampler.next(row.slice(), history);
-    const times: number[] = [];
-    for (let i = 0; i < reps; i++) {
-      const copy = row.slice();
-      const t0 = performance.now();
-      sampler.next(copy, history);
-      times.push(performance.now() - t0);
-    }
-    return { options: JSON.stringify(options), ms_per_row: median(times) };
-  });
 }
 
 function median(xs: number[]): number {
@@ -210,8 +175,12 @@ export async function runDecodeBench(opts: DecodeBenchOptions = {}): Promise<Dec
     );
   }
   const sampling = benchSampling();
-  console.log('\nsampling one token from a V=50257 row (median ms)');
-  for (const r of sampling) console.log(`${r.ms_per_row.toFixed(2).padStart(8)}  ${r.options}`);
+  console.log('\nsampling one token from a V=50257 row (median ms, before → after: bench/sampling.ts)');
+  for (const r of sampling) {
+    console.log(
+      `${r.before_ms.toFixed(3).padStart(8)} → ${r.ms_per_row.toFixed(3).padStart(7)}  ${r.options}`,
+    );
+  }
   writeFileSync(out, `${JSON.stringify({ bandwidth_bytes_per_s: bandwidth, rows, sampling }, null, 1)}\n`);
   console.log(`decode: wrote ${out}`);
   return rows;

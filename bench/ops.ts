@@ -33,9 +33,30 @@ export interface GemmRow {
   ratio: number | null;
 }
 
+/** Caches the addon detected and the GEMM blocking it derived (native `gemmConfig()`, bytes; elements). */
+export interface GemmConfig {
+  caches: {
+    l1d: number;
+    l1dWays: number;
+    l2: number;
+    l3: number;
+    l3Share: number;
+    line: number;
+    source: string;
+  };
+  blocking: { mr: number; nr: number; kc: number; mc: number; nc: number; source: string };
+}
+
 export interface OpsBenchResult {
   threads: number;
   simd: string;
+  /** null when the addon predates gemmConfig. */
+  gemm_config: GemmConfig | null;
+  /**
+   * The Python whose numpy ran the anchor, the OPENBLAS_CORETYPE it saw ("auto" when unset) and the
+   * kernel set OpenBLAS chose (openblas_get_corename, e.g. Haswell = AVX2, SkylakeX = AVX-512).
+   */
+  openblas: { python: string; coretype: string; corename: string | null } | null;
   fma_peak_gflops: number | null;
   memcpy_gbs: number;
   gemm: GemmRow[];
@@ -45,7 +66,7 @@ export interface OpsBenchResult {
 }
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-type Shape = [string, number, number, number]; // op, M, K, N
+export type Shape = [string, number, number, number]; // op, M, K, N
 const GEMM_SHAPES: Shape[] = [
   ['NN', 2048, 768, 3072],
   ['NN', 2048, 3072, 768],
@@ -104,11 +125,35 @@ for op, m, k, n in shapes:
 print(json.dumps(out))
 `;
 
-/** OpenBLAS sgemm GFLOP/s through numpy (Debian's /usr/bin/python3), or null with a note. */
-function openblasGemm(shapes: Shape[], threads: number, minT: number, runs: number, notes: string[]) {
-  const py = '/usr/bin/python3';
-  if (!existsSync(py)) {
-    notes.push('OpenBLAS anchor skipped: /usr/bin/python3 not found');
+/**
+ * The Python to run the anchor with: the first of Debian's /usr/bin/python3 and the `python3` on
+ * PATH whose numpy has OpenBLAS loaded (its corename answers), else the first with any numpy (a
+ * numpy on the reference BLAS runs 100× slower: the note says so).
+ */
+export function numpyPython(): string | null {
+  let first: string | null = null;
+  for (const py of ['/usr/bin/python3', 'python3']) {
+    if (py.startsWith('/') && !existsSync(py)) continue;
+    const r = spawnSync(py, ['-c', 'import numpy, sys; print(sys.executable)'], { encoding: 'utf8' });
+    if (r.status !== 0) continue;
+    const exe = r.stdout.trim() || py;
+    if (openblasCorename(exe) !== null) return exe;
+    first ??= exe;
+  }
+  return first;
+}
+
+/** OpenBLAS sgemm GFLOP/s through numpy, or null with a note. */
+export function openblasGemm(
+  py: string | null,
+  shapes: Shape[],
+  threads: number,
+  minT: number,
+  runs: number,
+  notes: string[],
+) {
+  if (!py) {
+    notes.push('OpenBLAS anchor skipped: no python3 with numpy (apt-get install python3-numpy)');
     return null;
   }
   const r = spawnSync(py, ['-c', NUMPY_SCRIPT, JSON.stringify(shapes), String(minT), String(runs)], {
@@ -119,13 +164,31 @@ function openblasGemm(shapes: Shape[], threads: number, minT: number, runs: numb
     notes.push(`OpenBLAS anchor skipped: numpy failed (${(r.stderr || '').trim().split('\n').pop()})`);
     return null;
   }
-  const probe = spawnSync(py, ['-c', 'import numpy; numpy.show_config()'], { encoding: 'utf8' });
-  if (
-    !/openblas/i.test(probe.stdout ?? '') &&
-    !existsSync('/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3')
-  )
-    notes.push('numpy may not be linked to OpenBLAS (apt-get install libopenblas0-pthread)');
   return JSON.parse(r.stdout.trim()) as number[];
+}
+
+const CORENAME_SCRIPT = `
+import ctypes, glob, os, numpy
+root = os.path.join(os.path.dirname(numpy.__file__), '..')
+for p in glob.glob(root + '/scipy_openblas*/lib/*.so*') + glob.glob(root + '/numpy.libs/*openblas*') + glob.glob('/usr/lib/x86_64-linux-gnu/openblas*/libblas.so*'):
+    try: lib = ctypes.CDLL(p)
+    except OSError: continue
+    for fn in ('scipy_openblas_get_corename64_', 'scipy_openblas_get_corename', 'openblas_get_corename64_', 'openblas_get_corename'):
+        if hasattr(lib, fn):
+            f = getattr(lib, fn); f.restype = ctypes.c_char_p; print(f().decode()); raise SystemExit
+`;
+
+/** OpenBLAS's kernel set as numpy loads it (with this process's environment), or null. */
+export function openblasCorename(py: string | null): string | null {
+  if (!py) return null;
+  const r = spawnSync(py, ['-c', CORENAME_SCRIPT], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : null;
+}
+
+/** A note when numpy is not linked to OpenBLAS. */
+function checkOpenblas(py: string | null, notes: string[]): void {
+  if (py && openblasCorename(py) === null)
+    notes.push(`numpy at ${py} does not load OpenBLAS (reference BLAS?): the anchor is not OpenBLAS`);
 }
 
 /** Measured FMA peak from ../shared/anchors/fma_peak.c (gcc), or null with a note. */
@@ -181,9 +244,11 @@ export async function runOpsBench(options: OpsBenchOptions = {}): Promise<OpsBen
         );
         return (2 * m * n * kk) / s / 1e9;
       });
-    const blasBefore = openblasGemm(shapes, threads, minT, runs, notes);
+    const py = numpyPython();
+    checkOpenblas(py, notes);
+    const blasBefore = openblasGemm(py, shapes, threads, minT, runs, notes);
     const ours1 = oursOnce();
-    const blasAfter = quick ? null : openblasGemm(shapes, threads, minT, runs, notes);
+    const blasAfter = quick ? null : openblasGemm(py, shapes, threads, minT, runs, notes);
     const ours2 = quick ? ours1 : oursOnce();
     const ours = ours1.map((v, i) => Math.max(v, ours2[i]));
     const gemm: GemmRow[] = shapes.map(([op, m, kk, n], i) => {
@@ -298,9 +363,15 @@ export async function runOpsBench(options: OpsBenchOptions = {}): Promise<OpsBen
     ];
 
     const peak = quick ? null : fmaPeak(threads, notes);
+    // gemmConfig is newer than the backend's addon type: read it through a local cast.
+    const withConfig = addon as unknown as { gemmConfig?: () => GemmConfig };
     const result: OpsBenchResult = {
       threads,
       simd: addon.simd(),
+      gemm_config: withConfig.gemmConfig?.() ?? null,
+      openblas: py
+        ? { python: py, coretype: process.env.OPENBLAS_CORETYPE ?? 'auto', corename: openblasCorename(py) }
+        : null,
       fma_peak_gflops: peak,
       memcpy_gbs: memcpyGbs,
       gemm,
@@ -324,6 +395,19 @@ function printTable(r: OpsBenchResult): void {
   console.log(
     `\nEngine kernels (native, ${r.simd}, ${r.threads} threads); FMA peak ${f(r.fma_peak_gflops)} GFLOP/s`,
   );
+  const g = r.gemm_config;
+  if (g) {
+    const kb = (b: number) => `${Math.round(b / 1024)} KB`;
+    console.log(
+      `caches (${g.caches.source}): L1d ${kb(g.caches.l1d)} ${g.caches.l1dWays}-way, L2 ${kb(g.caches.l2)}, ` +
+        `L3 ${kb(g.caches.l3)} (${kb(g.caches.l3Share)} per CPU); GEMM blocking (${g.blocking.source}): ` +
+        `MR×NR ${g.blocking.mr}×${g.blocking.nr}, KC ${g.blocking.kc}, MC ${g.blocking.mc}, NC ${g.blocking.nc}`,
+    );
+  }
+  if (r.openblas) {
+    const o = r.openblas;
+    console.log(`OpenBLAS via ${o.python}: OPENBLAS_CORETYPE ${o.coretype}, kernels ${o.corename ?? '?'}`);
+  }
   console.log('GEMM (op M×K×N)       llmk GFLOP/s  OpenBLAS GFLOP/s  ratio');
   for (const g of r.gemm)
     console.log(

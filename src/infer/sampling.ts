@@ -10,8 +10,10 @@
  * Every processor works in place on the row; they are exported so each can be tested on its own.
  */
 import { check } from '../errors.js';
-import { argmaxRow, multinomial } from '../tensor/ops/sampling.js';
+import { argmaxRow } from '../tensor/ops/sampling.js';
 import type { Rng } from '../tensor/random.js';
+import { EXP_MATCHES_ENGINE, expFdlibm } from './sampling-exp.js';
+import { ALL, drawSoftmax, filterMinP, nucleus, SelectScratch, selectTopK } from './sampling-select.js';
 
 export interface SamplingOptions {
   /** Softmax temperature; 0 is greedy (argmax). Default 1 (sample from the model's distribution). */
@@ -93,34 +95,10 @@ export function applyTemperature(logits: Float32Array, temperature: number): voi
 export function applyTopK(logits: Float32Array, k: number): void {
   const V = logits.length;
   if (k <= 0 || k >= V) return;
-  // heap[0] is the worst kept entry: smallest value, and on equal values the larger index.
-  const heap = new Int32Array(k);
-  const worse = (a: number, b: number): boolean =>
-    logits[a] < logits[b] || (logits[a] === logits[b] && a > b);
-  const siftDown = (i: number): void => {
-    for (;;) {
-      const l = 2 * i + 1;
-      if (l >= k) return;
-      const r = l + 1;
-      const c = r < k && worse(heap[r], heap[l]) ? r : l;
-      if (!worse(heap[c], heap[i])) return;
-      const t = heap[c];
-      heap[c] = heap[i];
-      heap[i] = t;
-      i = c;
-    }
-  };
-  for (let i = 0; i < k; i++) heap[i] = i;
-  for (let i = (k >> 1) - 1; i >= 0; i--) siftDown(i);
-  for (let i = k; i < V; i++) {
-    // i is larger than every kept index, so it enters only with a strictly larger value.
-    if (logits[i] > logits[heap[0]]) {
-      heap[0] = i;
-      siftDown(0);
-    }
-  }
+  const kept = new Int32Array(k);
+  selectTopK(logits, k, kept);
   const keep = new Uint8Array(V);
-  for (const i of heap) keep[i] = 1;
+  for (const i of kept) keep[i] = 1;
   for (let i = 0; i < V; i++) if (!keep[i]) logits[i] = -Infinity;
 }
 
@@ -133,7 +111,8 @@ export function softmaxRow(
   for (let i = 0; i < logits.length; i++) if (logits[i] > max) max = logits[i];
   let sum = 0;
   for (let i = 0; i < logits.length; i++) {
-    const e = logits[i] === -Infinity ? 0 : Math.exp(logits[i] - max);
+    const x = logits[i];
+    const e = x === -Infinity ? 0 : EXP_MATCHES_ENGINE ? expFdlibm(x - max) : Math.exp(x - max);
     out[i] = e;
     sum += e;
   }
@@ -144,49 +123,17 @@ export function softmaxRow(
 /**
  * Nucleus filter: sort by probability, keep the shortest prefix whose cumulative probability
  * reaches p (always at least the top token), drop the rest; ties at the cut go to lower indices.
- * Fast path, same result: only values ≥ τ are sorted — they are a prefix of the descending order,
- * so once their mass reaches p the cut lies among them (τ falls 1e-4, 1e-7, 0 until it does) — and
- * they are sorted as plain numbers (a typed-array sort, no comparator), which gives the cut value v
- * and how many of the tokens equal to v the prefix takes; equal values sum the same in any order.
+ * Computed by partial selection (`nucleus` in sampling-select.ts): only the candidates above a
+ * cut found from a histogram are sorted.
  */
 export function applyTopP(logits: Float32Array, p: number): void {
   if (p >= 1) return;
-  const probs = softmaxRow(logits);
-  const V = probs.length;
-  let values = new Float64Array(0);
-  for (const tau of [1e-4, 1e-7, 0]) {
-    let mass = 0;
-    let n = 0;
-    for (let i = 0; i < V; i++) {
-      if (probs[i] >= tau) {
-        mass += probs[i];
-        n++;
-      }
-    }
-    if (mass < p && tau > 0) continue;
-    values = new Float64Array(n);
-    let j = 0;
-    for (let i = 0; i < V; i++) if (probs[i] >= tau) values[j++] = probs[i];
-    break;
-  }
-  values.sort(); // ascending; walk it from the top
-  let cum = 0;
-  let cut = values[values.length - 1];
-  let tiesTaken = 0;
-  for (let j = values.length - 1; j >= 0; j--) {
-    if (values[j] !== cut) {
-      cut = values[j];
-      tiesTaken = 0;
-    }
-    cum += values[j];
-    tiesTaken++;
-    if (cum >= p) break;
-  }
-  for (let i = 0; i < V; i++) {
-    if (probs[i] > cut) continue;
-    if (probs[i] === cut && tiesTaken > 0) tiesTaken--;
-    else logits[i] = -Infinity;
-  }
+  const V = logits.length;
+  const scratch = new SelectScratch(V);
+  const n = nucleus(logits, ALL, p, scratch);
+  const keep = new Uint8Array(V);
+  for (let j = 0; j < n; j++) keep[scratch.idx[j]] = 1;
+  for (let i = 0; i < V; i++) if (!keep[i]) logits[i] = -Infinity;
 }
 
 /** min-p (Nguyen et al. 2024, https://arxiv.org/abs/2407.01082): drop tokens with prob < minP · max prob. */
@@ -199,11 +146,20 @@ export function applyMinP(logits: Float32Array, minP: number): void {
   for (let i = 0; i < logits.length; i++) if (logits[i] < cut) logits[i] = -Infinity;
 }
 
-/** The configured pipeline for one generation: validated options plus the seeded Rng it draws from. */
+/**
+ * The configured pipeline for one generation: validated options plus the seeded Rng it draws from.
+ *
+ * `next` runs the pipeline above on a list of surviving indices instead of rewriting the whole row
+ * with −Infinity after every filter, and never sorts the vocabulary: top-k by a heap, top-p by
+ * sorting only the candidates above a histogram cut, min-p by one comparison, and the draw by a
+ * cumulative sum and a binary search. Every sum is taken in the same order as the full-row
+ * definitions (`sampling-reference.ts`), so it draws the same token for the same seed
+ * (`sampling-draws.test.ts`).
+ */
 export class Sampler {
   readonly options: Required<SamplingOptions>;
   private readonly processors: LogitsProcessor[];
-  private probs = new Float64Array(0);
+  private scratch = new SelectScratch(0);
 
   constructor(
     options: SamplingOptions,
@@ -219,16 +175,22 @@ export class Sampler {
     return this.options.temperature === 0;
   }
 
-  /** The next token for one row; `logits` is overwritten. */
+  /** The next token for one row; `logits` is used as scratch (temperature-scaled in place). */
   next(logits: Float32Array, history: readonly number[]): number {
     for (const p of this.processors) p(logits, history);
     const o = this.options;
     if (o.temperature === 0) return argmaxRow(logits);
+    const V = logits.length;
+    if (this.scratch.idx.length !== V) this.scratch = new SelectScratch(V);
+    const s = this.scratch;
     applyTemperature(logits, o.temperature);
-    applyTopK(logits, o.topK);
-    applyTopP(logits, o.topP);
-    applyMinP(logits, o.minP);
-    if (this.probs.length !== logits.length) this.probs = new Float64Array(logits.length);
-    return multinomial(softmaxRow(logits, this.probs), this.rng);
+    let n = ALL; // survivors: s.idx[0..n) ascending, or ALL for the whole row
+    if (o.topK > 0 && o.topK < V) {
+      n = selectTopK(logits, o.topK, s.idx);
+      s.idx.subarray(0, n).sort();
+    }
+    if (o.topP < 1) n = nucleus(logits, n, o.topP, s);
+    if (o.minP > 0) n = filterMinP(logits, n, o.minP, s.idx);
+    return drawSoftmax(logits, n, s, this.rng);
   }
 }

@@ -9,8 +9,15 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "kernels/threadpool.h"
 
@@ -24,19 +31,6 @@ namespace {
 
 constexpr int64_t MR = 6;    // micro-tile rows: 6×16 uses 12 of 16 ymm registers as accumulators
 constexpr int64_t NR = 16;   // micro-tile columns (two ymm vectors)
-// Block sizes (overridable at compile time for tuning runs: -DLLMK_GEMM_KC=…).
-#ifndef LLMK_GEMM_KC
-#define LLMK_GEMM_KC 256
-#endif
-#ifndef LLMK_GEMM_MC
-#define LLMK_GEMM_MC 144
-#endif
-#ifndef LLMK_GEMM_NC
-#define LLMK_GEMM_NC 3072
-#endif
-constexpr int64_t KC = LLMK_GEMM_KC;  // A micro-panel 6 KB + B micro-panel 16 KB stay in the 32 KB L1
-constexpr int64_t MC = LLMK_GEMM_MC;  // packed A block 144×256×4 = 144 KB, well inside the 512 KB L2
-constexpr int64_t NC = LLMK_GEMM_NC;  // packed B block up to 256×3072×4 = 3 MB, inside the shared L3
 
 // Per-thread packing buffers, grown on demand and reused by every later call (pool threads persist).
 struct PackBuffers {
@@ -201,6 +195,8 @@ void microKernel(int64_t kc, const float* a, const float* b, float* c, int64_t l
 void gemmBlocked(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   PackBuffers& pb = tlsPack;
+  const GemmBlocking& g = gemmBlocking();
+  const int64_t KC = g.kc, MC = g.mc, NC = g.nc;
   const int64_t kcMax = std::min(KC, K);
   const int64_t ncMax = std::min(NC, (N + NR - 1) / NR * NR);
   const int64_t mcMax = std::min(MC, (M + MR - 1) / MR * MR);
@@ -517,6 +513,213 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
       gemmPart(t, n, transA, transB, M, N, K, alpha, a, lda, bb, ldb, beta, c, ldc);
     });
   }
+}
+
+// ---- Cache sizes and the blocking derived from them -------------------------------------------
+//
+// Goto & van de Geijn (2008) §6 and the BLIS analytical model (Low et al., "Analytical Modeling Is
+// Enough for High-Performance BLIS", TOMS 2016): each packed operand lives in the cache level that
+// feeds the loop which reuses it.
+//   KC: a KC×NR micro-panel of B is reused by every MR×KC micro-panel of A in the jr/ir loops, from
+//       L1. It gets half of L1; the other half holds the streaming A micro-panels (MR·KC floats,
+//       two in flight) and the C tile. 32 KB → 256, 48 KB → 384.
+//   MC: the MC×KC block of A is reused across all of a thread's B micro-panels, from L2. It gets a
+//       quarter of L2, leaving room for the B micro-panels passing through on their way to L1 and
+//       for the rows of C (BLIS's Zen 144×256 is about that; here 84–252 rows measured alike).
+//   NC: the KC×NC block of B is reused across every MC block, from L3. It gets half of the L3, up
+//       to 8192 columns. Not the per-CPU share: at MC ≥ 84 a block streamed from memory needs under
+//       2 GB/s, while a small NC makes every thread re-pack its A block once per NC columns
+//       (NC 672 from a 2 MB share measured 8% slower than 3072: BENCHMARKS.md).
+// The thread split never depends on these, so results stay bit-identical across thread counts; KC
+// sets where K is cut into partial sums, so results may differ (in the last bits) between CPUs with
+// different L1 sizes, as with any BLAS.
+namespace {
+
+int64_t parseSize(const std::string& text) {  // "32K", "1024K", "16M", "48 KB"
+  const char* p = text.c_str();
+  char* end = nullptr;
+  const long long v = std::strtoll(p, &end, 10);
+  if (end == p || v <= 0) return 0;
+  while (*end == ' ') end++;
+  if (*end == 'K' || *end == 'k') return v * 1024;
+  if (*end == 'M' || *end == 'm') return v * 1024 * 1024;
+  if (*end == 'G' || *end == 'g') return v * 1024 * 1024 * 1024;
+  return v;
+}
+
+std::string readLine(const std::string& path) {
+  std::FILE* f = std::fopen(path.c_str(), "r");
+  if (!f) return "";
+  char buf[256] = {0};
+  const char* ok = std::fgets(buf, sizeof buf, f);
+  std::fclose(f);
+  std::string s = ok ? buf : "";
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// CPUs in a sysfs list such as "0-3,8-11".
+int64_t countCpuList(const std::string& list) {
+  int64_t n = 0;
+  const char* p = list.c_str();
+  while (*p) {
+    char* end = nullptr;
+    const long a = std::strtol(p, &end, 10);
+    if (end == p) break;
+    long b = a;
+    p = end;
+    if (*p == '-') {
+      b = std::strtol(p + 1, &end, 10);
+      p = end;
+    }
+    n += b - a + 1;
+    if (*p == ',') p++;
+  }
+  return n;
+}
+
+// Linux: /sys/devices/system/cpu/cpu0/cache/index*/{level,type,size,ways_of_associativity,...}.
+bool fromSysfs(CacheInfo* c) {
+  bool any = false;
+  for (int i = 0; i < 8; i++) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(i) + "/";
+    const std::string level = readLine(dir + "level");
+    if (level.empty()) break;
+    const std::string type = readLine(dir + "type");
+    if (type == "Instruction") continue;
+    const int64_t size = parseSize(readLine(dir + "size"));
+    if (size <= 0) continue;
+    any = true;
+    const int64_t line = parseSize(readLine(dir + "coherency_line_size"));
+    if (line > 0) c->line = line;
+    if (level == "1") {
+      c->l1d = size;
+      c->l1dWays = parseSize(readLine(dir + "ways_of_associativity"));
+    } else if (level == "2") {
+      c->l2 = size;
+    } else if (level == "3") {
+      c->l3 = size;
+      const int64_t sharing = countCpuList(readLine(dir + "shared_cpu_list"));
+      c->l3Share = size / std::max<int64_t>(1, sharing);
+    }
+  }
+  return any && c->l1d > 0 && c->l2 > 0;
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+// cpuid leaf 4 (Intel) or 0x8000001D (AMD): one sub-leaf per cache, same layout. Where a hypervisor
+// leaves those empty, AMD's legacy leaves 0x80000005 (L1d) and 0x80000006 (L2, L3).
+bool fromCpuid(CacheInfo* c) {
+  unsigned a = 0, b = 0, cx = 0, d = 0;
+  if (!__get_cpuid(0, &a, &b, &cx, &d)) return false;
+  const unsigned maxLeaf = a;
+  const bool amd = b == 0x68747541;  // "Auth"enticAMD
+  unsigned maxExt = 0;
+  if (__get_cpuid(0x80000000, &a, &b, &cx, &d)) maxExt = a;
+  unsigned logical = 1;  // logical CPUs per package (leaf 1 EBX[23:16]), the L3 share's divisor
+  if (__get_cpuid(1, &a, &b, &cx, &d)) logical = std::max(1u, (b >> 16) & 0xff);
+  const unsigned leaf = amd ? 0x8000001D : 4;
+  const bool hasLeaf = amd ? maxExt >= 0x8000001D : maxLeaf >= 4;
+  bool any = false;
+  for (unsigned sub = 0; hasLeaf && sub < 8; sub++) {
+    if (!__get_cpuid_count(leaf, sub, &a, &b, &cx, &d)) break;
+    const unsigned type = a & 31;  // 1 data, 2 instruction, 3 unified
+    if (type == 0) break;
+    if (type == 2) continue;
+    const unsigned level = (a >> 5) & 7;
+    const int64_t sharing = ((a >> 14) & 0xfff) + 1;
+    const int64_t line = (b & 0xfff) + 1, parts = ((b >> 12) & 0x3ff) + 1, ways = ((b >> 22) & 0x3ff) + 1;
+    const int64_t size = ways * parts * line * (static_cast<int64_t>(cx) + 1);
+    any = true;
+    c->line = line;
+    if (level == 1) {
+      c->l1d = size;
+      c->l1dWays = ways;
+    } else if (level == 2) {
+      c->l2 = size;
+    } else if (level == 3) {
+      c->l3 = size;
+      c->l3Share = size / sharing;
+    }
+  }
+  if (any && c->l1d > 0 && c->l2 > 0) return true;
+  if (!amd || maxExt < 0x80000006) return false;
+  __get_cpuid(0x80000005, &a, &b, &cx, &d);
+  c->l1d = static_cast<int64_t>(cx >> 24) * 1024;  // ECX[31:24] KB, [23:16] ways, [7:0] line
+  c->l1dWays = (cx >> 16) & 0xff;
+  c->line = cx & 0xff;
+  __get_cpuid(0x80000006, &a, &b, &cx, &d);
+  c->l2 = static_cast<int64_t>(cx >> 16) * 1024;              // ECX[31:16] KB
+  c->l3 = static_cast<int64_t>(d >> 18) * 512 * 1024;         // EDX[31:18] in 512 KB units
+  c->l3Share = c->l3 / logical;
+  return c->l1d > 0 && c->l2 > 0;
+}
+#else
+bool fromCpuid(CacheInfo*) { return false; }
+#endif
+
+CacheInfo detectCaches() {
+  CacheInfo c;
+  if (fromSysfs(&c)) {
+    c.source = "sysfs";
+  } else {
+    c = CacheInfo();
+    if (fromCpuid(&c)) {
+      c.source = "cpuid";
+    } else {
+      c = CacheInfo();  // a common x86 core of the last decade
+      c.l1d = 32 * 1024;
+      c.l1dWays = 8;
+      c.l2 = 512 * 1024;
+      c.l3 = 8 * 1024 * 1024;
+      c.source = "default";
+    }
+  }
+  if (c.line <= 0) c.line = 64;
+  if (c.l3 <= 0) c.l3 = c.l2;
+  if (c.l3Share <= 0) c.l3Share = c.l3;
+  return c;
+}
+
+int64_t envBlock(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v || !*v) return 0;
+  const long long n = std::strtoll(v, nullptr, 10);
+  return n > 0 ? n : 0;
+}
+
+}  // namespace
+
+GemmBlocking blockingFor(const CacheInfo& c) {
+  GemmBlocking g;
+  g.mr = MR;
+  g.nr = NR;
+  const int64_t f = static_cast<int64_t>(sizeof(float));
+  g.kc = std::clamp<int64_t>(c.l1d / 2 / (NR * f) / 8 * 8, 64, 1024);
+  g.mc = std::clamp<int64_t>(c.l2 / 4 / (g.kc * f) / MR * MR, 4 * MR, 1020);
+  g.nc = std::clamp<int64_t>(c.l3 / 2 / (g.kc * f) / NR * NR, 16 * NR, 8192);
+  g.source = "cache";
+  return g;
+}
+
+const CacheInfo& cacheInfo() {
+  static const CacheInfo info = detectCaches();
+  return info;
+}
+
+const GemmBlocking& gemmBlocking() {
+  static const GemmBlocking blocking = [] {
+    GemmBlocking g = blockingFor(cacheInfo());
+    const int64_t kc = envBlock("LLMK_GEMM_KC"), mc = envBlock("LLMK_GEMM_MC"), nc = envBlock("LLMK_GEMM_NC");
+    if (kc || mc || nc) {
+      if (kc) g.kc = kc;
+      if (mc) g.mc = std::max<int64_t>(MR, mc / MR * MR);
+      if (nc) g.nc = std::max<int64_t>(NR, nc / NR * NR);
+      g.source = "env";
+    }
+    return g;
+  }();
+  return blocking;
 }
 
 }  // namespace llmk
