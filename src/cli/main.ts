@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { LlmkError } from '../errors.js';
+import { removePartials } from '../formats/output.js';
 import { VERSION } from '../version.js';
 import { registerBench } from './commands/bench.js';
 import { registerConvert } from './commands/convert.js';
@@ -16,6 +17,7 @@ import { registerMetrics } from './commands/metrics.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
 import { registerTokenizer } from './commands/tokenizer.js';
+import { exitStatusAfterSignal, installInterruptHandlers } from './interrupt.js';
 
 export function buildProgram(): Command {
   const program = new Command('llmk')
@@ -41,16 +43,21 @@ export function buildProgram(): Command {
 
 async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  const uninstall = installInterruptHandlers();
   try {
     await program.parseAsync(argv);
-    return 0;
+    return exitStatusAfterSignal();
   } catch (err) {
+    // Every error path removes what was half-written (a typed error mid-stage, a crash).
+    removePartials();
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof LlmkError) {
       process.stderr.write(`error ${err.message}\n`);
       return 2;
     }
     throw err;
+  } finally {
+    uninstall();
   }
 }
 

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng as DataRng, type RngState as DataRngState } from '../data/rng.js';
 import { check, LlmkError } from '../errors.js';
-import { writeDirAtomic, writeJsonAtomic } from '../formats/atomic.js';
+import { writeJsonAtomic } from '../formats/atomic.js';
+import { writeDirDurable } from '../formats/output.js';
 import { readSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
 import { loadWeightsInto } from '../models/load.js';
 import { FlatParameters } from '../nn/params.js';
@@ -306,7 +307,8 @@ export class Trainer {
   /**
    * Writes a resumable checkpoint: the objective's model files (a Hugging Face directory) plus
    * optimizer.safetensors (AdamW moments by parameter name) and trainer_state.json (step, both RNG
-   * states, schedule options), as one atomic directory swap.
+   * states, schedule options), as one atomic directory swap, fsynced before the rename so the final
+   * name never holds an incomplete checkpoint (kill -9 leaves at most a `.tmp-<pid>` directory).
    */
   save(dir: string): void {
     const tensors: Record<string, SafetensorsWriteTensor> = {};
@@ -331,7 +333,7 @@ export class Trainer {
       evalsWithoutImprovement: this.evalsWithoutImprovement,
       options: this.options,
     };
-    writeDirAtomic(dir, (tmp) => {
+    writeDirDurable(dir, (tmp) => {
       this.objective.saveModel(tmp);
       writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors);
       writeJsonAtomic(join(tmp, 'trainer_state.json'), state);
