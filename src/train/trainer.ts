@@ -15,7 +15,7 @@ import { FlatParameters } from '../nn/params.js';
 import type { Engine } from '../tensor/engine.js';
 import { Rng, type RngState } from '../tensor/random.js';
 import { Progress, type ProgressMode } from '../track/progress.js';
-import type { RunDir } from '../track/run.js';
+import { isCompleteCheckpoint, type RunDir } from '../track/run.js';
 import type { EvalMetrics, Objective } from './objective.js';
 import { AdamW, clipGradNorm } from './optim.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
@@ -295,10 +295,10 @@ export class Trainer {
     const dir = run.checkpointDir(this.step);
     this.save(dir);
     this.extras.callbacks?.onSave?.(dir, this.step);
-    // Keep the last K step checkpoints.
+    // Keep the last K complete step checkpoints (an empty step dir left by an old crash is no checkpoint).
     const parent = join(dir, '..');
     const steps = readdirSync(parent)
-      .filter((n) => /^step-\d+$/.test(n))
+      .filter((n) => /^step-\d+$/.test(n) && isCompleteCheckpoint(join(parent, n)))
       .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
     for (const old of steps.slice(0, Math.max(0, steps.length - this.options.keepLast)))
       rmSync(join(parent, old), { recursive: true, force: true });
