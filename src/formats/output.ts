@@ -332,3 +332,16 @@ export function writeDirDurable(dir: string, fill: (tmp: string) => void): void 
   }
   commitPartial(tmp, dir, { fsync: true });
 }
+
+/** Checks that an input is an existing file (not a directory), naming the flag that gave it. */
+export function checkInputFile(path: string, flag: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  if (st === undefined)
+    throw new LlmkError('LLMK_E_NOT_FOUND', `${flag} ${path} does not exist`, 'check the path');
+  if (st.isDirectory())
+    throw new LlmkError(
+      'LLMK_E_ARG',
+      `${flag} ${path} is a directory, and a file is read here`,
+      'give the path of a file (a directory is not read as one input)',
+    );
+}

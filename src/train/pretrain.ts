@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { TokenWindowSampler } from '../data/sampler.js';
 import { MemoryTokens, openShard } from '../data/shards.js';
 import { LlmkError } from '../errors.js';
+import { checkInputFile } from '../formats/output.js';
 import { gptConfig } from '../models/gpt/config.js';
 import { GPT } from '../models/gpt/model.js';
 import { loadModel } from '../models/load.js';
@@ -134,6 +135,7 @@ function isShard(path: string): boolean {
       `data file ${path} does not exist`,
       'check data.train / data.val',
     );
+  checkInputFile(path, 'data.train (--train)');
   const fd = readFileSync(path).subarray(0, 8).toString('latin1');
   return fd === 'LLMKTOK1';
 }

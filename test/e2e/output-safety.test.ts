@@ -395,3 +395,37 @@ test('generate -n abc names -n and suggests an integer, never --max-tokens 0.8',
   assert.equal(r.status, 2);
   assert.match(r.stderr, /LLMK_E_ARG: -n 'abc' is not a whole number; use an integer ≥ 1, e\.g\. -n 64/);
 });
+
+test('a directory given as an input is a typed error naming it, for every reader (before: EISDIR stack traces)', () => {
+  const d = join(dir, 'a-dir');
+  mkdirSync(d, { recursive: true });
+  for (const args of [
+    ['data', 'clean', d, '-o', join(dir, 'o.jsonl'), '--progress', 'quiet'],
+    ['data', 'pack', d, '-o', join(dir, 'o-shards'), '--progress', 'quiet'],
+    ['tokenizer', 'train', d, '-o', join(dir, 'o.json'), '--progress', 'quiet'],
+    ['finetune', '--task', 'classification', '--train', d, '--output', join(dir, 'o-model')],
+    [
+      'pretrain',
+      '--train',
+      d,
+      '--n-ctx',
+      '8',
+      '--n-layer',
+      '1',
+      '--n-head',
+      '1',
+      '--n-embd',
+      '8',
+      '--runs',
+      join(dir, 'runs'),
+    ],
+  ]) {
+    const r = llmk(args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(
+      r.stderr,
+      /^error LLMK_E_ARG: .*a-dir is a directory, and a file is read here/m,
+      args.join(' '),
+    );
+  }
+});

@@ -31,7 +31,7 @@ import {
 } from '../../data/index.js';
 import { ByteProgress } from '../../data/progress.js';
 import { LlmkError } from '../../errors.js';
-import { checkOutput, writeOutputFile } from '../../formats/output.js';
+import { checkInputFile, checkOutput, writeOutputFile } from '../../formats/output.js';
 import type { ProgressMode } from '../../track/progress.js';
 import { enumFlag, intFlag, numberFlag } from '../flags.js';
 
@@ -51,6 +51,7 @@ function emitReport(report: unknown, path: string | undefined, force: boolean | 
 
 /** Checks --report before the stage runs, so a refusal costs nothing. */
 function checkReport(path: string | undefined, force: boolean | undefined, inputs: string[]): void {
+  checkInputFile(inputs[0], 'INPUT');
   if (path) checkOutput({ path, kind: 'file', force, flag: '--report', inputs });
 }
 

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import type { ClassificationFormat } from '../../data/tasks.js';
 import { LlmkError } from '../../errors.js';
 import type { SpanScheme } from '../../eval/spans.js';
-import { checkOutput, writeOutputFile } from '../../formats/output.js';
+import { checkInputFile, checkOutput, writeOutputFile } from '../../formats/output.js';
 import { classifyTexts, evaluateTask, loadTaskModel, tagEntities } from '../../infer/pipelines.js';
 import type { BertConfigInput } from '../../models/bert/config.js';
 import { createEngine } from '../../tensor/create.js';
@@ -96,6 +96,8 @@ export function registerFinetune(program: Command): void {
       const cw = s('classWeights');
       const steps = readInt(s('steps'), '--steps', { min: 1, example: 1000 }) as number;
       const force = o.force === true;
+      checkInputFile(s('train') as string, '--train');
+      if (s('eval')) checkInputFile(s('eval') as string, '--eval');
       const jsonOut = s('json');
       // Check the --json target before training, not after minutes of it.
       if (jsonOut) checkOutput({ path: jsonOut, kind: 'file', force, flag: '--json', inputs: [s('train')] });

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
-import { checkOutput } from '../../formats/output.js';
+import { checkInputFile, checkOutput } from '../../formats/output.js';
 import { HfTokenizerAdapter, type TemplateName } from '../../tokenize/hf.js';
 import { loadTokenizer, tokenizerFromGpt2Files } from '../../tokenize/load.js';
 import { type TrainType, trainTokenizer } from '../../tokenize/train.js';
@@ -15,6 +15,7 @@ import { intFlag } from '../flags.js';
 const TYPES: TrainType[] = ['bpe', 'wordpiece', 'unigram', 'char'];
 
 function refuseExisting(path: string, force: boolean | undefined, inputs: readonly string[]): void {
+  for (const input of inputs) checkInputFile(input, 'INPUT');
   checkOutput({ path, kind: 'file', force, flag: '--output', inputs });
 }
 
