@@ -200,6 +200,11 @@ export function removePartials(): string[] {
 export function fsyncTree(path: string): void {
   const st = statSync(path);
   if (st.isDirectory()) for (const name of readdirSync(path)) fsyncTree(join(path, name));
+  fsyncOne(path);
+}
+
+/** Flushes one file or one directory's entries (not its children). */
+function fsyncOne(path: string): void {
   const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);
@@ -233,7 +238,8 @@ export function commitPartial(temp: string, path: string, options: { fsync?: boo
     renameSync(temp, path);
   }
   partials.delete(temp);
-  if (options.fsync) fsyncTree(dirname(path));
+  // Make the rename itself durable: flush the parent directory's entries.
+  if (options.fsync) fsyncOne(dirname(path));
 }
 
 function pidAlive(pid: number): boolean {
@@ -247,8 +253,8 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * Removes leftovers of killed llmk processes beside `path`: `<name>.partial-<pid>` and
- * `<name>.tmp-<pid>` of dead pids; a `<name>.old-<pid>` is moved back when `<name>` is missing (the
+ * Removes leftovers of killed llmk processes beside `path`: `<name>.partial-<pid>`,
+ * `<name>.tmp-<pid>` and `<name>.del-<pid>` of dead pids; a `<name>.old-<pid>` is moved back when `<name>` is missing (the
  * process died between the two renames of a swap), else removed. Returns what it removed.
  */
 export function cleanStale(path: string): string[] {
@@ -262,7 +268,7 @@ export function cleanStale(path: string): string[] {
   }
   const removed: string[] = [];
   for (const entry of entries) {
-    const m = /^(.*)\.(partial|tmp|old)-(\d+)$/.exec(entry);
+    const m = /^(.*)\.(partial|tmp|old|del)-(\d+)$/.exec(entry);
     if (!m || m[1] !== name || pidAlive(Number(m[3]))) continue;
     const full = join(dir, entry);
     if (m[2] === 'old' && !existsSync(path)) renameSync(full, path);
@@ -284,7 +290,7 @@ export function cleanStaleIn(dir: string): string[] {
   }
   const bases = new Set<string>();
   for (const entry of entries) {
-    const m = /^(.*)\.(partial|tmp|old)-(\d+)$/.exec(entry);
+    const m = /^(.*)\.(partial|tmp|old|del)-(\d+)$/.exec(entry);
     if (m) bases.add(m[1]);
   }
   return [...bases].flatMap((b) => cleanStale(join(dir, b)));
@@ -344,4 +350,17 @@ export function checkInputFile(path: string, flag: string): void {
       `${flag} ${path} is a directory, and a file is read here`,
       'give the path of a file (a directory is not read as one input)',
     );
+}
+
+/**
+ * Removes an output directory so that no half-deleted copy is ever left under its name: renamed to
+ * `<dir>.del-<pid>` first (one atomic step), then deleted; a kill midway leaves only the `.del-`
+ * name, which cleanStale removes. (Pruning old checkpoints with a plain recursive rm left
+ * `step-N/` missing config.json after kill -9 — found by the checkpoint fault test.)
+ */
+export function removeDirAtomic(dir: string): void {
+  const doomed = `${dir}.del-${process.pid}`;
+  trackPartial(doomed);
+  renameSync(dir, doomed);
+  abortPartial(doomed);
 }

@@ -3,12 +3,12 @@
  * schedules, gradient accumulation and clipping, periodic evaluation, best-checkpoint tracking,
  * early stopping, callbacks, atomic checkpoints with exact resume, and SIGINT/SIGTERM saves.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng as DataRng, type RngState as DataRngState } from '../data/rng.js';
 import { check, LlmkError } from '../errors.js';
 import { writeJsonAtomic } from '../formats/atomic.js';
-import { writeDirDurable } from '../formats/output.js';
+import { removeDirAtomic, writeDirDurable } from '../formats/output.js';
 import { readSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
 import { loadWeightsInto } from '../models/load.js';
 import { FlatParameters } from '../nn/params.js';
@@ -301,7 +301,7 @@ export class Trainer {
       .filter((n) => /^step-\d+$/.test(n) && isCompleteCheckpoint(join(parent, n)))
       .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
     for (const old of steps.slice(0, Math.max(0, steps.length - this.options.keepLast)))
-      rmSync(join(parent, old), { recursive: true, force: true });
+      removeDirAtomic(join(parent, old));
   }
 
   /**

@@ -18,17 +18,29 @@ const SAVER = new URL('./helpers/checkpoint-saver.ts', import.meta.url).pathname
 
 async function runAndKill(runPath: string, waitMs: number): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', SAVER, runPath], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LLMK_THREADS: '1' },
   });
+  let stderr = '';
+  child.stderr.on('data', (d) => {
+    stderr += String(d);
+  });
+  // Listen for the exit from the start: a saver that dies on its own must fail the test, not hang it.
+  let exitCode: number | null | undefined;
+  const exited = new Promise<void>((resolve) =>
+    child.on('exit', (code) => {
+      exitCode = code;
+      resolve();
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout.on('data', (d) => {
       if (String(d).includes('saving')) resolve();
     });
-    child.on('exit', (c) => reject(new Error(`saver exited early (${c})`)));
+    void exited.then(() => reject(new Error(`saver exited early (${exitCode}): ${stderr}`)));
   });
   await new Promise((r) => setTimeout(r, waitMs));
-  const exited = new Promise((r) => child.on('exit', r));
+  assert.equal(exitCode, undefined, `saver died on its own (${exitCode}): ${stderr}`);
   child.kill('SIGKILL');
   await exited;
 }
