@@ -343,7 +343,7 @@ export function writeDirDurable(dir: string, fill: (tmp: string) => void): void 
 export function checkInputFile(path: string, flag: string): void {
   const st = statSync(path, { throwIfNoEntry: false });
   if (st === undefined)
-    throw new LlmkError('LLMK_E_NOT_FOUND', `${flag} ${path} does not exist`, 'check the path');
+    throw new LlmkError('LLMK_E_NOT_FOUND', `${flag} ${path}: no such file`, 'check the path');
   if (st.isDirectory())
     throw new LlmkError(
       'LLMK_E_ARG',
