@@ -16,7 +16,7 @@ import { isCompleteCheckpoint, latestCheckpoint } from '../../src/track/run.js';
 const KILLS = Number(process.env.LLMK_FAULT_KILLS ?? 6);
 const SAVER = new URL('./helpers/checkpoint-saver.ts', import.meta.url).pathname;
 
-async function runAndKill(runPath: string, waitMs: number): Promise<void> {
+async function runAndKill(runPath: string, waitMs: number): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', SAVER, runPath], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, LLMK_THREADS: '1' },
@@ -43,6 +43,7 @@ async function runAndKill(runPath: string, waitMs: number): Promise<void> {
   assert.equal(exitCode, undefined, `saver died on its own (${exitCode}): ${stderr}`);
   child.kill('SIGKILL');
   await exited;
+  return child.pid as number;
 }
 
 test(`kill -9 at random points during checkpoint saves (${KILLS} kills): no corrupt checkpoint`, {
@@ -53,13 +54,17 @@ test(`kill -9 at random points during checkpoint saves (${KILLS} kills): no corr
   let checked = 0;
   let corrupt = 0;
   let tempsLeft = 0;
+  let olderLeft = 0;
   try {
     for (let k = 0; k < KILLS; k++) {
       // Random waits spread the kills over whole save cycles (a save takes tens of ms).
-      await runAndKill(runPath, 150 + Math.floor(Math.random() * 600));
+      const pid = await runAndKill(runPath, 150 + Math.floor(Math.random() * 600));
       const ckdir = join(runPath, 'checkpoints');
       const entries = existsSync(ckdir) ? readdirSync(ckdir) : [];
-      tempsLeft += entries.filter((e) => /\.tmp-\d+$/.test(e)).length;
+      const temps = entries.filter((e) => /\.(tmp|del|old)-\d+$/.test(e));
+      tempsLeft += temps.length;
+      // Leftovers of earlier kills must be gone: the next start cleaned them.
+      olderLeft += temps.filter((e) => !e.endsWith(`-${pid}`)).length;
       for (const e of entries.filter((n) => /^step-\d+$/.test(n))) {
         checked++;
         const dir = join(ckdir, e);
@@ -75,9 +80,10 @@ test(`kill -9 at random points during checkpoint saves (${KILLS} kills): no corr
     }
     latestCheckpoint(root, 'run');
     process.stderr.write(
-      `checkpoint fault test: ${KILLS} kills, ${checked} step checkpoints checked, ${corrupt} corrupt or incomplete, ${tempsLeft} temp dirs left by killed saves\n`,
+      `checkpoint fault test: ${KILLS} kills, ${checked} step checkpoints checked, ${corrupt} corrupt or incomplete, ${tempsLeft} temp dirs left by killed saves, ${olderLeft} left from earlier kills\n`,
     );
     assert.equal(corrupt, 0);
+    assert.equal(olderLeft, 0);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
