@@ -24,7 +24,8 @@ const mlmSteps = Number(flag('--mlm-steps') ?? 5000);
 /** MLM pretraining learning rate (a 2-layer, 128-wide encoder trains stably at 1e-3). */
 const mlmLr = Number(flag('--mlm-lr') ?? 1e-3);
 
-const common = { progress: 'quiet' as const, maxLength: 64, batchSize: 32 };
+// force: the acceptance runs own their output directories and replace them on every run.
+const common = { progress: 'quiet' as const, maxLength: 64, batchSize: 32, force: true };
 const trainer = (steps: number, evalInterval: number, lr = 5e-4, weightDecay = 0.01) => ({
   steps,
   evalInterval,
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
         maxLength: 64,
         batchSize: 32,
         output: join(OUT, 'sst2-mlm-pretrained'),
+        force: true,
         progress: 'quiet',
         trainer: trainer(mlmSteps, Math.max(100, Math.floor(mlmSteps / 10)), mlmLr),
         onEval: (h) =>

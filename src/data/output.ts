@@ -2,39 +2,36 @@
  * Safe outputs: never overwrite without `force`, write to a temporary name beside the target and
  * rename on success, so a crash or an error never leaves a half-written file under the real name.
  */
-import {
-  closeSync,
-  existsSync,
-  openSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
-import { LlmkError } from '../errors.js';
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { abortPartial, checkOutput, commitPartial, type OutputKind, partialPath } from '../formats/output.js';
 import type { Doc } from './types.js';
 
-/** Throws LLMK_E_EXISTS when `path` exists (a non-empty directory counts) and `force` is false. */
-export function checkWritable(path: string, force: boolean): void {
-  if (!existsSync(path) || force) return;
-  if (statSync(path).isDirectory() && readdirSync(path).length === 0) return;
-  throw new LlmkError(
-    'LLMK_E_EXISTS',
-    `${path} already exists`,
-    'pass --force to overwrite it, or choose another --output',
-  );
+/**
+ * Throws LLMK_E_EXISTS when `path` exists (an empty directory does not count) and `force` is false;
+ * see checkOutput in src/formats/output.ts for the whole rule (what --force may replace, inputs).
+ */
+export function checkWritable(
+  path: string,
+  force: boolean,
+  kind: OutputKind = 'file',
+  inputs: readonly (string | undefined)[] = [],
+): void {
+  checkOutput({ path, kind, force, inputs });
 }
 
-/** The temporary name a partial output is written under. */
+/** The temporary name a partial output is written under (registered for removal on every exit path). */
 export function tempPath(path: string): string {
-  return `${path}.partial-${process.pid}`;
+  return partialPath(path);
 }
 
-/** Moves a finished temporary output into place, replacing an old one (the caller checked `force`). */
+/** Moves a finished temporary output into place (a file by rename; an llmk directory by swap). */
 export function commitOutput(temp: string, path: string): void {
-  if (existsSync(path)) rmSync(path, { recursive: true, force: true });
-  renameSync(temp, path);
+  commitPartial(temp, path);
+}
+
+/** Removes a partial output (after an error). */
+export function discardOutput(temp: string): void {
+  abortPartial(temp);
 }
 
 /**
@@ -51,8 +48,8 @@ export class JsonlWriter {
   bytes = 0;
   count = 0;
 
-  constructor(path: string, force = false) {
-    checkWritable(path, force);
+  constructor(path: string, force = false, inputs: readonly (string | undefined)[] = []) {
+    checkWritable(path, force, 'file', inputs);
     this.path = path;
     this.temp = tempPath(path);
     this.fd = openSync(this.temp, 'w');
@@ -89,6 +86,6 @@ export class JsonlWriter {
     if (this.closed) return;
     closeSync(this.fd);
     this.closed = true;
-    rmSync(this.temp, { force: true });
+    abortPartial(this.temp);
   }
 }

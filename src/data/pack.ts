@@ -5,9 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { check } from '../errors.js';
+import { check, LlmkError } from '../errors.js';
 import type { TokenEncoder } from './encoders.js';
-import { checkWritable, commitOutput, tempPath } from './output.js';
+import { checkWritable, commitOutput, discardOutput, tempPath } from './output.js';
 import { Rng } from './rng.js';
 import { ShardWriter } from './shards.js';
 import type { Doc } from './types.js';
@@ -21,6 +21,8 @@ export interface PackOptions {
   /** Tokens per shard before a new file starts (default 100 M, the FineWeb-edu shard size). */
   shardTokens?: number;
   force?: boolean;
+  /** Input paths the output directory must not be or contain. */
+  inputs?: readonly string[];
 }
 
 export interface SplitReport {
@@ -88,20 +90,32 @@ export async function packDocs(
   );
   const shardTokens = options.shardTokens ?? 100_000_000;
   check(shardTokens > 0, 'LLMK_E_ARG', () => `shardTokens must be positive (got ${shardTokens})`);
-  checkWritable(outDir, options.force ?? false);
+  checkWritable(outDir, options.force ?? false, 'dir', options.inputs ?? []);
   const temp = tempPath(outDir);
   mkdirSync(temp, { recursive: true });
   const { encoder } = options;
   const rng = new Rng(options.seed ?? 0);
   const train = new SplitWriter(temp, 'train', encoder, shardTokens);
   const val = new SplitWriter(temp, 'val', encoder, shardTokens);
-  for await (const doc of docs) {
-    // One draw per document whatever the split, so the assignment depends only on seed and order.
-    const isVal = rng.nextFloat() < valFraction;
-    (isVal ? val : train).write(encoder.encode(doc.text));
+  try {
+    for await (const doc of docs) {
+      // One draw per document whatever the split, so the assignment depends only on seed and order.
+      const isVal = rng.nextFloat() < valFraction;
+      (isVal ? val : train).write(encoder.encode(doc.text));
+    }
+    train.close();
+    val.close();
+    // An empty input used to "succeed" with a meta.json and no shard, which training then rejects.
+    if (train.report.docs + val.report.docs === 0)
+      throw new LlmkError(
+        'LLMK_E_DATA',
+        'no documents to pack: the input is empty (or every line was blank)',
+        'check the input file (and --field); nothing was written',
+      );
+  } catch (e) {
+    discardOutput(temp);
+    throw e;
   }
-  train.close();
-  val.close();
   const report: PackReport = {
     stage: 'pack',
     output: outDir,

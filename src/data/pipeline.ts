@@ -9,7 +9,7 @@ import type { ProgressMode } from '../track/progress.js';
 import { DEFAULT_CLEAN } from './clean.js';
 import { ByteEncoder, CharEncoder, type TokenEncoder } from './encoders.js';
 import { fileSize } from './lines.js';
-import { checkWritable, JsonlWriter, tempPath } from './output.js';
+import { checkWritable, discardOutput, JsonlWriter, tempPath } from './output.js';
 import { type PackOptions, type PackReport, packDocs } from './pack.js';
 import { PII_TYPES } from './pii.js';
 import { ByteProgress } from './progress.js';
@@ -44,7 +44,7 @@ export async function runStages(
 ): Promise<PipelineReport> {
   const started = performance.now();
   const inputBytes = await fileSize(options.input);
-  const writer = new JsonlWriter(options.output, options.force ?? false);
+  const writer = new JsonlWriter(options.output, options.force ?? false, [options.input]);
   const label = stages.map((s) => s.report.stage).join('+') || 'copy';
   const progress = new ByteProgress(label, inputBytes, options.progress ?? 'bar');
   let bytes = 0;
@@ -228,7 +228,8 @@ export async function runPipeline(
     makeStage(s as DocStageConfig),
   );
   // Refuse an existing shard directory before hours of work, not after.
-  if (pack) checkWritable(pack.output, force);
+  if (pack) checkWritable(pack.output, force, 'dir', [config.input]);
+  if (config.output !== undefined) checkWritable(config.output, force, 'file', [config.input]);
   const jsonl = config.output ?? tempPath(`${(pack as PackStageConfig).output}.docs.jsonl`);
   if (pack && config.output === undefined) rmSync(jsonl, { force: true });
   try {
@@ -242,12 +243,17 @@ export async function runPipeline(
     if (pack) {
       const { stage: _stage, output, ...packOptions } = pack;
       report.stages.push(
-        await packJsonl(jsonl, output, { ...packOptions, force, progress: overrides.progress }),
+        await packJsonl(jsonl, output, {
+          ...packOptions,
+          force,
+          progress: overrides.progress,
+          inputs: [config.input],
+        }),
       );
     }
     report.output = config.output ?? null;
     return report;
   } finally {
-    if (config.output === undefined) rmSync(jsonl, { force: true });
+    if (config.output === undefined) discardOutput(jsonl);
   }
 }

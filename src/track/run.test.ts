@@ -87,7 +87,9 @@ test('checkpoint and sample paths are per step; samples append', () => {
     const run = RunDir.create(root, 'r', { tensorboard: false });
     const ckpt = run.checkpointDir(120);
     assert.equal(ckpt, join(root, 'r', 'checkpoints', 'step-00000120'));
-    assert.ok(existsSync(ckpt));
+    // Only the parent exists: the checkpoint appears under its name complete, by rename.
+    assert.ok(existsSync(join(root, 'r', 'checkpoints')));
+    assert.equal(existsSync(ckpt), false);
     const file = run.writeSample(120, 'Once upon');
     run.writeSample(120, 'a time');
     assert.equal(readFileSync(file, 'utf8'), 'Once upon\n----\na time');

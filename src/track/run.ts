@@ -20,8 +20,9 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { cpus, hostname } from 'node:os';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { LlmkError } from '../errors.js';
+import { cleanStale, cleanStaleIn } from '../formats/output.js';
 import { configuredThreads } from '../tensor/threads.js';
 import { VERSION } from '../version.js';
 import { MetricsJsonlWriter, type Tracker } from './metrics.js';
@@ -113,6 +114,8 @@ export interface RunDirOptions {
   trackers?: Tracker[];
   /** Clock in milliseconds since the epoch; injectable so tests are deterministic. */
   now?: () => number;
+  /** Continue the event file created at this time (seconds; set by `open`). */
+  eventFileTime?: number;
 }
 
 export class RunDir {
@@ -127,7 +130,8 @@ export class RunDir {
     this.name = name;
     this.now = options.now ?? Date.now;
     this.trackers = [new MetricsJsonlWriter(join(path, METRICS_FILE))];
-    if (options.tensorboard ?? true) this.trackers.push(new EventFileWriter(path, this.now() / 1000));
+    if (options.tensorboard ?? true)
+      this.trackers.push(new EventFileWriter(path, options.eventFileTime ?? this.now() / 1000));
     this.trackers.push(...(options.trackers ?? []));
   }
 
@@ -149,7 +153,7 @@ export class RunDir {
       throw new LlmkError(
         'LLMK_E_EXISTS',
         `run directory ${path} already exists`,
-        'pass a new name, or RunDir.open(path) to append to it (resume)',
+        `choose another run name (--name), or continue it with --resume latest --name ${runName}`,
       );
     }
     let configText: string;
@@ -176,17 +180,30 @@ export class RunDir {
     return new RunDir(path, runName, options);
   }
 
-  /** Opens an existing run directory to append to it (resuming); starts a new event file, as TensorFlow does. */
+  /**
+   * Opens an existing run directory to append to it (resuming): metrics.jsonl is appended to, the
+   * newest event file of this host is continued (TFRecord files are plain appends), and temporaries
+   * left by a killed save (`checkpoints/*.tmp-<pid>`, `best.tmp-<pid>`) are removed first.
+   */
   static open(path: string, options: Omit<RunDirOptions, 'config'> = {}): RunDir {
     const full = resolve(path);
     if (!existsSync(full) || !statSync(full).isDirectory()) {
       throw new LlmkError(
         'LLMK_E_NOT_FOUND',
         `run directory ${full} does not exist`,
-        'use RunDir.create to start a run',
+        'check the path; a new run is started without --resume',
       );
     }
-    return new RunDir(full, basename(full), options);
+    cleanStaleIn(join(full, 'checkpoints'));
+    cleanStale(join(full, 'best'));
+    const host = hostname();
+    const events = readdirSync(full)
+      .map((f) => /^events\.out\.tfevents\.(\d+)\.(.+)$/.exec(f))
+      .filter((m): m is RegExpExecArray => m !== null && m[2] === host)
+      .map((m) => Number(m[1]))
+      .sort((a, b) => a - b);
+    const eventTime = events.at(-1);
+    return new RunDir(full, basename(full), { ...options, eventFileTime: eventTime });
   }
 
   /** The resolved config this run was created with. */
@@ -202,11 +219,15 @@ export class RunDir {
     for (const tracker of this.trackers) tracker.logScalars(step, scalars, wallTime);
   }
 
-  /** `checkpoints/step-<N>/`, created; the trainer writes the model directory into it. */
+  /**
+   * The path of `checkpoints/step-<N>/`. Only its parent is created: the checkpoint itself must
+   * appear complete under this name (the trainer builds it elsewhere and renames it in), so an
+   * empty or half-written `step-<N>` is never mistaken for a checkpoint.
+   */
   checkpointDir(step: number): string {
-    const dir = join(this.path, 'checkpoints', stepName(step));
-    mkdirSync(dir, { recursive: true });
-    return dir;
+    const parent = join(this.path, 'checkpoints');
+    mkdirSync(parent, { recursive: true });
+    return join(parent, stepName(step));
   }
 
   /** Appends generated text to `samples/step-<N>.txt` (several samples per step are separated by a rule). */
@@ -223,6 +244,64 @@ export class RunDir {
     this.closed = true;
     for (const tracker of this.trackers) tracker.close();
   }
+}
+
+/** Files a checkpoint needs to be resumed from (trainer_state.json is written last). */
+const CHECKPOINT_FILES = ['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json'];
+
+/** True when `dir` holds every file of a resumable checkpoint and its trainer state parses. */
+export function isCompleteCheckpoint(dir: string): boolean {
+  if (!CHECKPOINT_FILES.every((f) => existsSync(join(dir, f)))) return false;
+  try {
+    const state = JSON.parse(readFileSync(join(dir, 'trainer_state.json'), 'utf8')) as { step?: unknown };
+    return typeof state.step === 'number';
+  } catch {
+    return false;
+  }
+}
+
+/** The run directory a checkpoint belongs to (`<run>/checkpoints/step-N` or `<run>/best`), or null. */
+export function runDirOfCheckpoint(checkpoint: string): string | null {
+  const full = resolve(checkpoint);
+  const parent = dirname(full);
+  const run =
+    basename(parent) === 'checkpoints' ? dirname(parent) : basename(full) === 'best' ? parent : null;
+  return run !== null && existsSync(join(run, CONFIG_FILE)) ? run : null;
+}
+
+/**
+ * The newest complete step checkpoint under `<root>/<name>/checkpoints` (or under every run of
+ * `root` when no name is given): highest step within a run, newest trainer state across runs.
+ */
+export function latestCheckpoint(root: string, name?: string): string {
+  const runs =
+    name !== undefined
+      ? [join(root, name)]
+      : existsSync(root)
+        ? readdirSync(root).map((r) => join(root, r))
+        : [];
+  let best: { dir: string; mtime: number; step: number } | null = null;
+  for (const run of runs) {
+    const ckdir = join(run, 'checkpoints');
+    if (!existsSync(ckdir)) continue;
+    cleanStaleIn(ckdir);
+    for (const entry of readdirSync(ckdir)) {
+      if (!/^step-\d+$/.test(entry)) continue;
+      const dir = join(ckdir, entry);
+      if (!isCompleteCheckpoint(dir)) continue;
+      const mtime = statSync(join(dir, 'trainer_state.json')).mtimeMs;
+      const step = Number(entry.slice(5));
+      const newer = best === null || (dirname(best.dir) === ckdir ? step > best.step : mtime > best.mtime);
+      if (newer) best = { dir, mtime, step };
+    }
+  }
+  if (best === null)
+    throw new LlmkError(
+      'LLMK_E_NOT_FOUND',
+      `no complete checkpoint under ${name !== undefined ? join(root, name) : root}`,
+      'check --runs and --name, or start without --resume (checkpoints are written every --save-interval steps and at the end)',
+    );
+  return best.dir;
 }
 
 export interface RunSummary {

@@ -17,6 +17,7 @@ import {
 } from '../data/tasks.js';
 import { LlmkError } from '../errors.js';
 import type { SpanScheme } from '../eval/spans.js';
+import { checkOutput } from '../formats/output.js';
 import { type BertConfigInput, bertConfig } from '../models/bert/config.js';
 import { BertForSequenceClassification, BertForTokenClassification } from '../models/bert/heads.js';
 import { asBert } from '../models/bert/hf.js';
@@ -68,6 +69,8 @@ export interface FinetuneOptions {
   /** WordPiece vocabulary size when training from scratch. */
   vocabSize?: number;
   output: string;
+  /** Replace an existing model directory at `output` (see checkOutput). */
+  force?: boolean;
   maxLength?: number;
   batchSize?: number;
   /** Fixed label set (else the training labels). */
@@ -171,6 +174,15 @@ function joinerFor(format: string, sample: readonly TaggedExample[]): string {
 
 export async function finetune(engine: Engine, options: FinetuneOptions): Promise<FinetuneResult> {
   const t0 = performance.now();
+  // Refuse an existing output (or one holding the inputs) before any work; it used to be replaced
+  // wholesale — training file included — by the first save.
+  checkOutput({
+    path: options.output,
+    kind: 'dir',
+    force: options.force,
+    flag: '--output',
+    inputs: [options.train, options.eval, options.model],
+  });
   const { task } = options;
   const ner = task === 'ner';
   const { train, dev } = await readTaskData(options);

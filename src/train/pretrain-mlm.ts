@@ -9,6 +9,7 @@ import { readLines } from '../data/lines.js';
 import { readCsv } from '../data/readers.js';
 import { Rng as DataRng } from '../data/rng.js';
 import { LlmkError } from '../errors.js';
+import { checkOutput } from '../formats/output.js';
 import { type BertConfigInput, bertConfig } from '../models/bert/config.js';
 import { BertForMaskedLM, BertForPreTraining } from '../models/bert/heads.js';
 import { saveModel } from '../models/save.js';
@@ -40,6 +41,8 @@ export interface MlmPretrainOptions {
   /** Every n-th example (1-based) is held out for validation (default 20). */
   holdoutEvery?: number;
   output: string;
+  /** Replace an existing model directory at `output` (see checkOutput). */
+  force?: boolean;
   trainer?: Partial<TrainerOptions>;
   progress?: ProgressMode;
   onEval?: (info: EvalInfo) => void;
@@ -85,6 +88,14 @@ async function readDocuments(files: readonly string[], textColumn?: string): Pro
 
 export async function pretrainMlm(engine: Engine, options: MlmPretrainOptions): Promise<MlmPretrainResult> {
   const t0 = performance.now();
+  // Refuse an existing output (or one holding the inputs) before any work, not after training.
+  checkOutput({
+    path: options.output,
+    kind: 'dir',
+    force: options.force,
+    flag: '--output',
+    inputs: [...options.files, options.tokenizer],
+  });
   const docs = await readDocuments(options.files, options.textColumn);
   const seed = options.trainer?.seed ?? 1337;
   const tokenizer: Tokenizer = options.tokenizer

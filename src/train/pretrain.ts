@@ -6,10 +6,12 @@
  * (`char`, built from the text, or a tokenizer.json path); raw text is split train/val by characters.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { z } from 'zod';
 import { TokenWindowSampler } from '../data/sampler.js';
 import { MemoryTokens, openShard } from '../data/shards.js';
 import { LlmkError } from '../errors.js';
+import { checkInputFile } from '../formats/output.js';
 import { gptConfig } from '../models/gpt/config.js';
 import { GPT } from '../models/gpt/model.js';
 import { loadModel } from '../models/load.js';
@@ -18,7 +20,7 @@ import { Rng } from '../tensor/random.js';
 import { CharTokenizer } from '../tokenize/char.js';
 import { loadTokenizer } from '../tokenize/load.js';
 import type { Tokenizer } from '../tokenize/types.js';
-import { RunDir } from '../track/run.js';
+import { latestCheckpoint, RunDir, runDirOfCheckpoint } from '../track/run.js';
 import { CausalLMObjective } from './objectives/causal-lm.js';
 import { DEFAULT_TRAINER_OPTIONS, Trainer, type TrainResult } from './trainer.js';
 
@@ -95,7 +97,7 @@ const pretrainSchema = z
     runs: z.string().default('runs'),
     /** Run name (default: a timestamp). */
     name: z.string().optional(),
-    /** A checkpoint directory (step-N or best) to continue from. */
+    /** A checkpoint directory (step-N or best) to continue from, or 'latest'. */
     resume: z.string().optional(),
   })
   .strict();
@@ -133,6 +135,7 @@ function isShard(path: string): boolean {
       `data file ${path} does not exist`,
       'check data.train / data.val',
     );
+  checkInputFile(path, 'data.train (--train)');
   const fd = readFileSync(path).subarray(0, 8).toString('latin1');
   return fd === 'LLMKTOK1';
 }
@@ -150,6 +153,13 @@ async function loadData(cfg: PretrainConfig): Promise<LoadedData> {
     };
   }
   const text = readFileSync(d.train, 'utf8');
+  // An empty file used to surface as the tokenizer's "vocabSize Too small"; say what is wrong.
+  if (text.trim() === '')
+    throw new LlmkError(
+      'LLMK_E_DATA',
+      `training file ${d.train} is empty`,
+      'point data.train (--train) at a text file or a token shard from `llmk data pack`',
+    );
   const tokName = d.tokenizer ?? 'char';
   const tokenizer: Tokenizer = tokName === 'char' ? CharTokenizer.fromText(text) : loadTokenizer(tokName);
   const ids = (await tokenizer.encode(text)).ids;
@@ -173,8 +183,25 @@ export interface PretrainResult extends TrainResult {
   runDir: string;
 }
 
+/**
+ * The run directory a resumed run writes to: the checkpoint's own run (continued: metrics appended,
+ * checkpoints beside the old ones) unless `name` names another run, which is then created (a fork).
+ */
+function resumeRun(cfg: PretrainConfig, checkpoint: string): RunDir {
+  const own = runDirOfCheckpoint(checkpoint);
+  if (own !== null && (cfg.name === undefined || basename(own) === cfg.name)) return RunDir.open(own);
+  return RunDir.create(cfg.runs, cfg.name, { config: cfg });
+}
+
 /** Builds everything the config describes and trains; resumes when `resume` names a checkpoint. */
 export async function pretrain(engine: Engine, cfg: PretrainConfig): Promise<PretrainResult> {
+  if (cfg.trainer.steps === 0)
+    throw new LlmkError(
+      'LLMK_E_CONFIG',
+      'trainer.steps is 0: nothing would be trained and an untrained model saved',
+      'give --steps a positive number of optimizer steps, e.g. --steps 1000',
+    );
+  if (cfg.resume === 'latest') cfg = { ...cfg, resume: latestCheckpoint(cfg.runs, cfg.name) };
   const data = await loadData(cfg);
   const vocabSize = cfg.model.vocabSize ?? data.vocabSize;
   if (data.vocabSize > vocabSize) {
@@ -195,8 +222,7 @@ export async function pretrain(engine: Engine, cfg: PretrainConfig): Promise<Pre
       'lower batch.seqLen or raise model.nCtx',
     );
   }
-  // A resumed run gets a run directory of its own; its trainer state continues the old one exactly.
-  const run = RunDir.create(cfg.runs, cfg.name, { config: cfg });
+  const run = cfg.resume ? resumeRun(cfg, cfg.resume) : RunDir.create(cfg.runs, cfg.name, { config: cfg });
   const objective = new CausalLMObjective(model, data, {
     ...cfg.batch,
     evalSeed: seed + 1,
@@ -205,8 +231,20 @@ export async function pretrain(engine: Engine, cfg: PretrainConfig): Promise<Pre
   const trainer = cfg.resume
     ? Trainer.resume(engine, cfg.resume, objective, cfg.trainer, { run })
     : new Trainer(engine, objective, cfg.trainer, { run });
-  const result = await trainer.run();
-  run.close();
+  if (cfg.resume && trainer.step >= trainer.options.steps) {
+    run.close();
+    throw new LlmkError(
+      'LLMK_E_CONFIG',
+      `the checkpoint is at step ${trainer.step} and trainer.steps is ${trainer.options.steps}: nothing to train`,
+      `give --steps more than ${trainer.step} to continue`,
+    );
+  }
+  let result: TrainResult;
+  try {
+    result = await trainer.run();
+  } finally {
+    run.close();
+  }
   return { ...result, runDir: run.path };
 }
 

@@ -3,18 +3,19 @@
  * schedules, gradient accumulation and clipping, periodic evaluation, best-checkpoint tracking,
  * early stopping, callbacks, atomic checkpoints with exact resume, and SIGINT/SIGTERM saves.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Rng as DataRng, type RngState as DataRngState } from '../data/rng.js';
 import { check, LlmkError } from '../errors.js';
-import { writeDirAtomic, writeJsonAtomic } from '../formats/atomic.js';
+import { writeJsonAtomic } from '../formats/atomic.js';
+import { removeDirAtomic, writeDirDurable } from '../formats/output.js';
 import { readSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
 import { loadWeightsInto } from '../models/load.js';
 import { FlatParameters } from '../nn/params.js';
 import type { Engine } from '../tensor/engine.js';
 import { Rng, type RngState } from '../tensor/random.js';
 import { Progress, type ProgressMode } from '../track/progress.js';
-import type { RunDir } from '../track/run.js';
+import { isCompleteCheckpoint, type RunDir } from '../track/run.js';
 import type { EvalMetrics, Objective } from './objective.js';
 import { AdamW, clipGradNorm } from './optim.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
@@ -301,19 +302,20 @@ export class Trainer {
     const dir = run.checkpointDir(this.step);
     this.save(dir);
     this.extras.callbacks?.onSave?.(dir, this.step);
-    // Keep the last K step checkpoints.
+    // Keep the last K complete step checkpoints (an empty step dir left by an old crash is no checkpoint).
     const parent = join(dir, '..');
     const steps = readdirSync(parent)
-      .filter((n) => /^step-\d+$/.test(n))
+      .filter((n) => /^step-\d+$/.test(n) && isCompleteCheckpoint(join(parent, n)))
       .sort((a, b) => Number(a.slice(5)) - Number(b.slice(5)));
     for (const old of steps.slice(0, Math.max(0, steps.length - this.options.keepLast)))
-      rmSync(join(parent, old), { recursive: true, force: true });
+      removeDirAtomic(join(parent, old));
   }
 
   /**
    * Writes a resumable checkpoint: the objective's model files (a Hugging Face directory) plus
    * optimizer.safetensors (AdamW moments by parameter name) and trainer_state.json (step, both RNG
-   * states, schedule options), as one atomic directory swap.
+   * states, schedule options), as one atomic directory swap, fsynced before the rename so the final
+   * name never holds an incomplete checkpoint (kill -9 leaves at most a `.tmp-<pid>` directory).
    */
   save(dir: string): void {
     const tensors: Record<string, SafetensorsWriteTensor> = {};
@@ -338,7 +340,7 @@ export class Trainer {
       evalsWithoutImprovement: this.evalsWithoutImprovement,
       options: this.options,
     };
-    writeDirAtomic(dir, (tmp) => {
+    writeDirDurable(dir, (tmp) => {
       this.objective.saveModel(tmp);
       writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors);
       writeJsonAtomic(join(tmp, 'trainer_state.json'), state);

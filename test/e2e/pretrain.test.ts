@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import {
+  mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
@@ -106,7 +107,7 @@ test('bad inputs: unknown field, wrong vocabulary, corrupt checkpoint — typed 
   assert.equal(statSync(weights).size, sizeBefore, 'the corrupt checkpoint was left as it was');
 });
 
-test('SIGINT finishes the current step, saves a resumable checkpoint and exits cleanly', async () => {
+test('SIGINT finishes the current step, saves a resumable checkpoint, says where, and exits 130', async () => {
   const { spawn } = await import('node:child_process');
   const child = spawn(
     process.execPath,
@@ -129,19 +130,24 @@ test('SIGINT finishes the current step, saves a resumable checkpoint and exits c
     },
   );
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (d) => {
     stdout += String(d);
   });
   // Interrupt once a few steps have run.
   await new Promise<void>((resolve) => {
     child.stderr.on('data', (d) => {
+      stderr += String(d);
       const m = /"done":(\d+)/.exec(String(d));
       if (m && Number(m[1]) >= 3) resolve();
     });
   });
   child.kill('SIGINT');
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  assert.equal(code, 0);
+  // Before: exit 0, as if the run had finished.
+  assert.equal(code, 130);
+  assert.match(stderr, /interrupted at step \d+; checkpoint saved in .*interrupted\/checkpoints\/step-\d{8}/);
+  assert.match(stderr, /continue with: llmk pretrain .*--resume latest/);
   const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as { steps: number; interrupted: boolean };
   assert.equal(summary.interrupted, true);
   assert.ok(summary.steps >= 3 && summary.steps < 100000);
@@ -151,4 +157,51 @@ test('SIGINT finishes the current step, saves a resumable checkpoint and exits c
     readFileSync(join(dir, 'runs', 'interrupted', 'checkpoints', ckpts[0], 'trainer_state.json'), 'utf8'),
   ) as { step: number };
   assert.equal(state.step, summary.steps);
+});
+
+test("the README's resume continues the same run: metrics appended, event file continued, checkpoints beside the old ones", () => {
+  const cfg = join(dir, 'cfg.json');
+  const run = join(dir, 'runs', 'readme');
+  const r = llmk(['pretrain', '--config', cfg, '--name', 'readme', '--steps', '4', '--save-interval', '2']);
+  assert.equal(r.status, 0, r.stderr);
+  const events = readdirSync(run).filter((f) => f.startsWith('events.out.tfevents.'));
+  const metricsBefore = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').length;
+  // What a killed save leaves behind (old code: an empty final-named directory and a .tmp-PID).
+  mkdirSync(join(run, 'checkpoints', 'step-00000099'));
+  mkdirSync(join(run, 'checkpoints', 'step-00000004.tmp-999999'));
+  // Before: LLMK_E_EXISTS: run directory … exists; … RunDir.open(path).
+  const ckpt = join(run, 'checkpoints', 'step-00000004');
+  const r2 = llmk(['pretrain', '--config', cfg, '--name', 'readme', '--resume', ckpt, '--steps', '6']);
+  assert.equal(r2.status, 0, r2.stderr);
+  assert.doesNotMatch(r2.stderr, /RunDir/);
+  const summary = JSON.parse(r2.stdout.trim().split('\n').at(-1) as string) as {
+    steps: number;
+    run_dir: string;
+  };
+  assert.equal(summary.steps, 6);
+  assert.equal(summary.run_dir, run);
+  assert.deepEqual(
+    readdirSync(run).filter((f) => f.startsWith('events.out.tfevents.')),
+    events,
+  );
+  const metrics = readFileSync(join(run, 'metrics.jsonl'), 'utf8').trim().split('\n');
+  assert.ok(metrics.length > metricsBefore, 'metrics appended');
+  assert.equal((JSON.parse(metrics.at(-1) as string) as { step: number }).step, 6);
+  const ckpts = readdirSync(join(run, 'checkpoints')).sort();
+  assert.ok(ckpts.includes('step-00000006'));
+  assert.ok(!ckpts.some((c) => c.includes('.tmp-')), `stale temp removed: ${ckpts.join(', ')}`);
+  // --resume latest: the newest complete checkpoint (the empty step-00000099 is not one).
+  const r3 = llmk(['pretrain', '--config', cfg, '--name', 'readme', '--resume', 'latest', '--steps', '8']);
+  assert.equal(r3.status, 0, r3.stderr);
+  assert.equal((JSON.parse(r3.stdout.trim().split('\n').at(-1) as string) as { steps: number }).steps, 8);
+  // A fresh run under an existing name points at the CLI, not at a library call.
+  const r4 = llmk(['pretrain', '--config', cfg, '--name', 'readme']);
+  assert.equal(r4.status, 2);
+  assert.match(
+    r4.stderr,
+    /LLMK_E_EXISTS: run directory .*readme already exists; .*--resume latest --name readme/,
+  );
+  const r5 = llmk(['pretrain', '--config', cfg, '--name', 'readme', '--resume', 'latest', '--steps', '8']);
+  assert.equal(r5.status, 2);
+  assert.match(r5.stderr, /checkpoint is at step 8 .*give --steps more than 8/);
 });

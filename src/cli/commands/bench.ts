@@ -2,9 +2,10 @@
  * `llmk bench <suite>`: runs a benchmark script from bench/ (source checkouts only: the scripts are
  * not part of the published package) and prints its table; `--json FILE` also writes the results.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
+import { checkOutput, writeOutputFile } from '../../formats/output.js';
+import { intFlag } from '../flags.js';
 
 interface TrainBenchModule {
   runTrainBench(options: { configs?: Array<'baby' | 'small' | 'gpt2-124M'> }): unknown[];
@@ -38,15 +39,11 @@ export function registerBench(program: Command): void {
     .description('Engine kernels: GEMM vs OpenBLAS, fused attention, elementwise GB/s vs memcpy.')
     .option('--json <file>', 'write the results as JSON to this file')
     .option('--quick', 'fewer shapes and shorter timings')
-    .option('--threads <n>', 'threads for llmk and OpenBLAS', '2')
-    .action(async (opts: { json?: string; quick?: boolean; threads: string }) => {
-      const threads = Number(opts.threads);
-      if (!Number.isInteger(threads) || threads < 1)
-        throw new LlmkError(
-          'LLMK_E_ARG',
-          `--threads ${opts.threads} is not a positive integer`,
-          'pass e.g. --threads 2',
-        );
+    .option('--threads <n>', 'threads for llmk and OpenBLAS', intFlag('--threads', { min: 1, example: 2 }), 2)
+    .option('--force', 'replace an existing --json file')
+    .action(async (opts: { json?: string; quick?: boolean; threads: number; force?: boolean }) => {
+      const threads = opts.threads;
+      if (opts.json) checkOutput({ path: opts.json, kind: 'file', force: opts.force, flag: '--json' });
       const mod = await loadBench<OpsBenchModule>('ops.ts');
       try {
         await mod.runOpsBench({ json: opts.json, quick: opts.quick, threads });
@@ -67,7 +64,9 @@ export function registerBench(program: Command): void {
     .option('--json <file>', 'write {"train": [...], "decode": [...]} to this file')
     .option('--configs <list>', 'training configs, comma-separated', 'baby,small,gpt2-124M')
     .option('--no-decode', 'skip the decode benchmark')
-    .action(async (opts: { json?: string; configs: string; decode: boolean }) => {
+    .option('--force', 'replace an existing --json file')
+    .action(async (opts: { json?: string; configs: string; decode: boolean; force?: boolean }) => {
+      if (opts.json) checkOutput({ path: opts.json, kind: 'file', force: opts.force, flag: '--json' });
       const configs = opts.configs.split(',') as Array<'baby' | 'small' | 'gpt2-124M'>;
       for (const c of configs) {
         if (!['baby', 'small', 'gpt2-124M'].includes(c)) {
@@ -82,6 +81,10 @@ export function registerBench(program: Command): void {
       const decode = opts.decode
         ? await (await loadBench<DecodeBenchModule>('decode.ts')).runDecodeBench({})
         : [];
-      if (opts.json) writeFileSync(opts.json, `${JSON.stringify({ train, decode }, null, 2)}\n`);
+      if (opts.json)
+        writeOutputFile(
+          { path: opts.json, force: opts.force, flag: '--json' },
+          `${JSON.stringify({ train, decode }, null, 2)}\n`,
+        );
     });
 }

@@ -1,6 +1,7 @@
 /** `llmk convert --from FORMAT --to FORMAT IN OUT` (formats: hf, llama2c, gguf): a thin shell over src/models/convert.ts. */
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
+import { checkOutput } from '../../formats/output.js';
 import { convertModel } from '../../models/convert.js';
 import type { ModelFormat } from '../../models/load.js';
 import { createEngine } from '../../tensor/create.js';
@@ -26,6 +27,7 @@ interface ConvertFlags {
   tokenizer?: string;
   type: string;
   llama2cVersion: string;
+  force?: boolean;
 }
 
 export function registerConvert(program: Command): void {
@@ -37,6 +39,7 @@ export function registerConvert(program: Command): void {
     .option('--tokenizer <path>', 'tokenizer to carry along (llama2.c checkpoints need their tokenizer.bin)')
     .option('--type <type>', 'GGUF weight type: f32 or q8_0', 'f32')
     .option('--llama2c-version <v>', 'llama2.c layout to write: 0 (legacy, what run.c reads) or 1', '0')
+    .option('--force', 'replace an existing output (a model directory for hf, a file otherwise)')
     .argument('<in>', 'input model path')
     .argument('<out>', 'output path (a directory for hf)')
     .action((input: string, output: string, flags: ConvertFlags) => {
@@ -46,6 +49,14 @@ export function registerConvert(program: Command): void {
       if (flags.llama2cVersion !== '0' && flags.llama2cVersion !== '1') {
         throw new LlmkError('LLMK_E_ARG', `--llama2c-version '${flags.llama2cVersion}'`, 'use 0 or 1');
       }
+      // An existing HF directory or .gguf used to be replaced silently (the HF one wholesale).
+      checkOutput({
+        path: output,
+        kind: flags.to === 'hf' ? 'dir' : 'file',
+        force: flags.force,
+        flag: 'OUT',
+        inputs: [input, flags.tokenizer],
+      });
       const summary = convertModel(createEngine(), flags.from, flags.to, input, output, {
         tokenizer: flags.tokenizer,
         ggufType: flags.type,

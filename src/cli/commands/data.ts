@@ -3,7 +3,6 @@
  * JSONL (a `text` field, other fields carried), writes JSONL under a temporary name renamed on
  * success, refuses to overwrite without --force, and prints its JSON report on stdout.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
   CleanStage,
@@ -32,7 +31,9 @@ import {
 } from '../../data/index.js';
 import { ByteProgress } from '../../data/progress.js';
 import { LlmkError } from '../../errors.js';
+import { checkInputFile, checkOutput, writeOutputFile } from '../../formats/output.js';
 import type { ProgressMode } from '../../track/progress.js';
+import { enumFlag, intFlag, numberFlag } from '../flags.js';
 
 interface CommonOptions {
   output: string;
@@ -42,28 +43,16 @@ interface CommonOptions {
   progress: ProgressMode;
 }
 
-function emitReport(report: unknown, path?: string): void {
+function emitReport(report: unknown, path: string | undefined, force: boolean | undefined): void {
   const text = `${JSON.stringify(report, null, 2)}\n`;
-  if (path) writeFileSync(path, text);
+  if (path) writeOutputFile({ path, force, flag: '--report' }, text);
   process.stdout.write(text);
 }
 
-function intOption(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n))
-      throw new LlmkError('LLMK_E_ARG', `${name} must be an integer (got ${JSON.stringify(value)})`);
-    return n;
-  };
-}
-
-function floatOption(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isFinite(n))
-      throw new LlmkError('LLMK_E_ARG', `${name} must be a number (got ${JSON.stringify(value)})`);
-    return n;
-  };
+/** Checks --report before the stage runs, so a refusal costs nothing. */
+function checkReport(path: string | undefined, force: boolean | undefined, inputs: string[]): void {
+  checkInputFile(inputs[0], 'INPUT');
+  if (path) checkOutput({ path, kind: 'file', force, flag: '--report', inputs });
 }
 
 function common(cmd: Command): Command {
@@ -76,6 +65,7 @@ function common(cmd: Command): Command {
 }
 
 async function runStage(input: string, stage: DocStage, opts: CommonOptions): Promise<void> {
+  checkReport(opts.report, opts.force, [input, opts.output]);
   const report = await runStages([stage], {
     input,
     output: opts.output,
@@ -83,7 +73,7 @@ async function runStage(input: string, stage: DocStage, opts: CommonOptions): Pr
     force: opts.force,
     progress: opts.progress,
   });
-  emitReport(report, opts.report);
+  emitReport(report, opts.report, opts.force);
 }
 
 type ImportFormat = 'txt' | 'jsonl' | 'csv' | 'tsv' | 'conll' | 'bmes' | 'bmes-lines' | 'parallel';
@@ -164,8 +154,9 @@ export function registerData(program: Command): void {
     .option('--target <path>', 'parallel: the line-aligned target-language file')
     .option('--joiner <s>', 'conll/bmes: string between tokens (default: space for conll, none for bmes)')
     .action(async (input: string, o: ImportOptions) => {
+      checkReport(o.report, o.force, [input, o.output]);
       const total = await fileSize(input);
-      const writer = new JsonlWriter(o.output, o.force ?? false);
+      const writer = new JsonlWriter(o.output, o.force ?? false, [input, o.target]);
       const progress = new ByteProgress('import', total, o.progress);
       let bytes = 0;
       try {
@@ -189,6 +180,7 @@ export function registerData(program: Command): void {
           bytesOut: writer.bytes,
         },
         o.report,
+        o.force,
       );
     });
 
@@ -203,9 +195,19 @@ export function registerData(program: Command): void {
 
   common(data.command('filter <input>'))
     .description('Gopher quality and repetition filters (DataTrove defaults), CJK-aware.')
-    .option('--min-words <n>', 'minimum words (CJK: characters)', intOption('--min-words'), 50)
-    .option('--max-words <n>', 'maximum words', intOption('--max-words'), 100000)
-    .option('--min-stop-words <n>', 'minimum stop words', intOption('--min-stop-words'), 2)
+    .option(
+      '--min-words <n>',
+      'minimum words (CJK: characters)',
+      intFlag('--min-words', { min: 0, example: 50 }),
+      50,
+    )
+    .option('--max-words <n>', 'maximum words', intFlag('--max-words', { min: 1, example: 100000 }), 100000)
+    .option(
+      '--min-stop-words <n>',
+      'minimum stop words',
+      intFlag('--min-stop-words', { min: 0, example: 2 }),
+      2,
+    )
     .option('--no-quality', 'skip the quality rules')
     .option('--no-repetition', 'skip the repetition rules')
     .action(
@@ -237,10 +239,10 @@ export function registerData(program: Command): void {
     )
     .option('--no-exact', 'skip exact dedup')
     .option('--no-minhash', 'skip near-duplicate dedup')
-    .option('--ngram <n>', 'words per shingle', intOption('--ngram'), 5)
-    .option('--bands <n>', 'LSH bands', intOption('--bands'), 14)
-    .option('--rows <n>', 'rows (hashes) per band', intOption('--rows'), 8)
-    .option('--seed <n>', 'hash seed', intOption('--seed'), 1)
+    .option('--ngram <n>', 'words per shingle', intFlag('--ngram', { min: 1, example: 5 }), 5)
+    .option('--bands <n>', 'LSH bands', intFlag('--bands', { min: 1, example: 14 }), 14)
+    .option('--rows <n>', 'rows (hashes) per band', intFlag('--rows', { min: 1, example: 8 }), 8)
+    .option('--seed <n>', 'hash seed', intFlag('--seed', { min: 0 }), 1)
     .option('--clusters <path>', 'write every duplicate cluster (input line numbers) as JSONL')
     .action(
       async (
@@ -255,6 +257,15 @@ export function registerData(program: Command): void {
           clusters?: string;
         },
       ) => {
+        checkReport(o.report, o.force, [input, o.output]);
+        if (o.clusters)
+          checkOutput({
+            path: o.clusters,
+            kind: 'file',
+            force: o.force,
+            flag: '--clusters',
+            inputs: [input, o.output],
+          });
         const stage = new DedupStage({
           exact: o.exact,
           minhash: o.minhash ? { ngram: o.ngram, bands: o.bands, rows: o.rows, seed: o.seed } : false,
@@ -267,13 +278,13 @@ export function registerData(program: Command): void {
           progress: o.progress,
         });
         if (o.clusters) {
-          const w = new JsonlWriter(o.clusters, o.force ?? false);
+          const w = new JsonlWriter(o.clusters, o.force ?? false, [input]);
           stage.clusters().forEach((c, i) => {
             w.write({ cluster: i, size: c.members.length, lines: c.lines });
           });
           w.close();
         }
-        emitReport(report, o.report);
+        emitReport(report, o.report, o.force);
       },
     );
 
@@ -298,18 +309,38 @@ export function registerData(program: Command): void {
     .description(
       'Tokenise JSONL into token shards (train/val split, EOS after each document); --output is a directory.',
     )
-    .option('--tokenizer <kind>', 'byte (UTF-8 bytes, vocab 257) or char (characters of the corpus)', 'byte')
-    .option('--val-fraction <x>', 'fraction of documents for validation', floatOption('--val-fraction'), 0.05)
-    .option('--seed <n>', 'seed of the train/validation draw', intOption('--seed'), 0)
-    .option('--shard-tokens <n>', 'tokens per shard file', intOption('--shard-tokens'), 100_000_000)
+    .option(
+      '--tokenizer <kind>',
+      'byte (UTF-8 bytes, vocab 257) or char (characters of the corpus)',
+      enumFlag('--tokenizer', ['byte', 'char'] as const),
+      'byte',
+    )
+    .option(
+      '--val-fraction <x>',
+      'fraction of documents for validation',
+      numberFlag('--val-fraction', { min: 0, max: 0.99, example: 0.05 }),
+      0.05,
+    )
+    .option('--seed <n>', 'seed of the train/validation draw', intFlag('--seed', { min: 0 }), 0)
+    .option(
+      '--shard-tokens <n>',
+      'tokens per shard file',
+      intFlag('--shard-tokens', { min: 1, example: 100_000_000 }),
+      100_000_000,
+    )
     .action(
       async (
         input: string,
-        o: CommonOptions & { tokenizer: string; valFraction: number; seed: number; shardTokens: number },
+        o: CommonOptions & {
+          tokenizer: 'byte' | 'char';
+          valFraction: number;
+          seed: number;
+          shardTokens: number;
+        },
       ) => {
-        if (o.tokenizer !== 'byte' && o.tokenizer !== 'char')
-          throw new LlmkError('LLMK_E_ARG', `unknown --tokenizer ${o.tokenizer}`, 'use byte or char');
+        checkReport(o.report, o.force, [input, o.output]);
         const report = await packJsonl(input, o.output, {
+          inputs: [input],
           tokenizer: o.tokenizer,
           valFraction: o.valFraction,
           seed: o.seed,
@@ -318,7 +349,7 @@ export function registerData(program: Command): void {
           field: o.field,
           progress: o.progress,
         });
-        emitReport(report, o.report);
+        emitReport(report, o.report, o.force);
       },
     );
 
@@ -331,7 +362,8 @@ export function registerData(program: Command): void {
     .option('--progress <mode>', 'progress display: bar, json or quiet', 'bar')
     .action(async (o: { config: string; force?: boolean; report?: string; progress: ProgressMode }) => {
       const config = loadPipelineConfig(o.config);
+      checkReport(o.report, o.force, [config.input, o.config]);
       const report = await runPipeline(config, { force: o.force, progress: o.progress });
-      emitReport(report, o.report);
+      emitReport(report, o.report, o.force);
     });
 }

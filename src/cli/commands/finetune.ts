@@ -2,26 +2,20 @@
  * `llmk finetune`, `llmk eval` and `llmk predict`: task fine-tuning (classification, NER) of BERT,
  * evaluation with a per-class table, and predictions (labels, or entities with character offsets).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ClassificationFormat } from '../../data/tasks.js';
 import { LlmkError } from '../../errors.js';
 import type { SpanScheme } from '../../eval/spans.js';
+import { checkInputFile, checkOutput, writeOutputFile } from '../../formats/output.js';
 import { classifyTexts, evaluateTask, loadTaskModel, tagEntities } from '../../infer/pipelines.js';
 import type { BertConfigInput } from '../../models/bert/config.js';
 import { createEngine } from '../../tensor/create.js';
 import type { ProgressMode } from '../../track/progress.js';
 import { finetune, primaryMetric, type TaskName } from '../../train/finetune.js';
+import { readInt, readNumber } from '../flags.js';
 
 const FORMATS = ['tsv', 'csv', 'jsonl', 'txt', 'conll', 'bmes'];
-
-function num(v: string | undefined, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n))
-    throw new LlmkError('LLMK_E_ARG', `${flag} ${v} is not a number`, `give ${flag} a number`);
-  return n;
-}
 
 function taskOf(v: string | undefined): TaskName {
   if (v !== 'classification' && v !== 'ner')
@@ -93,12 +87,20 @@ export function registerFinetune(program: Command): void {
     .option('--seed <n>', '', '1337')
     .option('--progress <mode>', 'bar | json | quiet', 'bar')
     .option('--json <file>', 'write the result (curve, best metrics, wall time) as JSON')
+    .option('--labels <list>', 'comma-separated label set (default: the labels of the training data)')
+    .option('--force', 'replace an existing --output model directory and --json file')
     .action(async (o: Record<string, string | boolean | undefined>) => {
       const s = (k: string): string | undefined => (typeof o[k] === 'string' ? (o[k] as string) : undefined);
       const task = taskOf(s('task'));
       const format = formatOf(s('format'), task, s('train') as string);
       const cw = s('classWeights');
-      const steps = num(s('steps'), '--steps') as number;
+      const steps = readInt(s('steps'), '--steps', { min: 1, example: 1000 }) as number;
+      const force = o.force === true;
+      checkInputFile(s('train') as string, '--train');
+      if (s('eval')) checkInputFile(s('eval') as string, '--eval');
+      const jsonOut = s('json');
+      // Check the --json target before training, not after minutes of it.
+      if (jsonOut) checkOutput({ path: jsonOut, kind: 'file', force, flag: '--json', inputs: [s('train')] });
       const engine = createEngine();
       process.stderr.write(
         `llmk finetune: backend ${engine.backend.name}, ${engine.backend.threads()} thread(s)\n`,
@@ -107,7 +109,7 @@ export function registerFinetune(program: Command): void {
         task,
         train: s('train') as string,
         eval: s('eval'),
-        holdoutEvery: num(s('holdoutEvery'), '--holdout-every'),
+        holdoutEvery: readInt(s('holdoutEvery'), '--holdout-every', { min: 2, example: 10 }),
         format: format as ClassificationFormat,
         textColumn: s('textColumn'),
         pairColumn: s('pairColumn'),
@@ -120,17 +122,26 @@ export function registerFinetune(program: Command): void {
             ? null
             : cw === 'balanced'
               ? 'balanced'
-              : cw.split(',').map((x) => num(x, '--class-weights') as number),
+              : cw.split(',').map((x) => readNumber(x, '--class-weights', { min: 0, example: 1 }) as number),
         scheme: s('scheme') as SpanScheme | undefined,
         caseFeature: o.caseFeature === true,
         model: s('model'),
         config: s('config') ? (readJsonFile(s('config') as string) as Partial<BertConfigInput>) : undefined,
-        vocabSize: num(s('vocabSize'), '--vocab-size'),
+        vocabSize: readInt(s('vocabSize'), '--vocab-size', { min: 8, example: 8000 }),
         output: s('output') as string,
-        maxLength: num(s('maxLength'), '--max-length'),
-        batchSize: num(s('batchSize'), '--batch-size'),
-        classifierDropout: num(s('classifierDropout'), '--classifier-dropout'),
-        tokenDropout: num(s('tokenDropout'), '--token-dropout'),
+        force,
+        labels: s('labels')
+          ?.split(',')
+          .map((l) => l.trim())
+          .filter(Boolean),
+        maxLength: readInt(s('maxLength'), '--max-length', { min: 2, example: 128 }),
+        batchSize: readInt(s('batchSize'), '--batch-size', { min: 1, example: 32 }),
+        classifierDropout: readNumber(s('classifierDropout'), '--classifier-dropout', {
+          min: 0,
+          max: 0.99,
+          example: 0.1,
+        }),
+        tokenDropout: readNumber(s('tokenDropout'), '--token-dropout', { min: 0, max: 0.99, example: 0.1 }),
         progress: s('progress') as ProgressMode,
         onEval: (h) =>
           process.stderr.write(
@@ -140,12 +151,12 @@ export function registerFinetune(program: Command): void {
           ),
         trainer: {
           steps,
-          lr: num(s('lr'), '--lr'),
-          minLr: (num(s('lr'), '--lr') as number) / 10,
-          warmupSteps: num(s('warmupSteps'), '--warmup-steps'),
-          weightDecay: num(s('weightDecay'), '--weight-decay'),
-          evalInterval: num(s('evalInterval'), '--eval-interval'),
-          seed: num(s('seed'), '--seed'),
+          lr: readNumber(s('lr'), '--lr', { min: 0, minExclusive: true, example: 5e-4 }),
+          minLr: (readNumber(s('lr'), '--lr', { min: 0, minExclusive: true, example: 5e-4 }) as number) / 10,
+          warmupSteps: readInt(s('warmupSteps'), '--warmup-steps', { min: 0, example: 100 }),
+          weightDecay: readNumber(s('weightDecay'), '--weight-decay', { min: 0, example: 0.01 }),
+          evalInterval: readInt(s('evalInterval'), '--eval-interval', { min: 1, example: 100 }),
+          seed: readInt(s('seed'), '--seed'),
         },
       });
       const metric = primaryMetric(task);
@@ -167,7 +178,8 @@ export function registerFinetune(program: Command): void {
         best: best?.metrics ?? null,
         curve: result.history.map((h) => ({ step: h.step, ...h.metrics })),
       };
-      if (s('json')) writeFileSync(s('json') as string, `${JSON.stringify(summary, null, 2)}\n`);
+      if (jsonOut)
+        writeOutputFile({ path: jsonOut, force, flag: '--json' }, `${JSON.stringify(summary, null, 2)}\n`);
       process.stdout.write(`${JSON.stringify({ ...summary, curve: undefined })}\n`);
     });
 }
@@ -186,7 +198,16 @@ export function registerEval(program: Command): void {
     .option('--separator <s>')
     .option('--label-separator <s>')
     .option('--json <file>', 'write the metrics as JSON')
+    .option('--force', 'replace an existing --json file')
     .action(async (o: Record<string, string | undefined>) => {
+      if (o.json)
+        checkOutput({
+          path: o.json,
+          kind: 'file',
+          force: o.force !== undefined,
+          flag: '--json',
+          inputs: [o.data],
+        });
       const engine = createEngine();
       const tm = loadTaskModel(engine, o.model as string);
       const task = o.task ? taskOf(o.task) : tm.task.task;
@@ -214,8 +235,8 @@ export function registerEval(program: Command): void {
         );
       process.stdout.write(`${out.join('\n')}\n`);
       if (o.json)
-        writeFileSync(
-          o.json,
+        writeOutputFile(
+          { path: o.json, force: o.force !== undefined, flag: '--json' },
           `${JSON.stringify({ ...r.metrics, examples: r.examples, per_class: r.perClass, confusion: r.confusion }, null, 2)}\n`,
         );
     });

@@ -14,6 +14,7 @@ import { loadCausalLM, stopTokenIds } from '../../models/load.js';
 import type { KVCache } from '../../nn/kv-cache.js';
 import { createEngine } from '../../tensor/create.js';
 import { Llama2cTokenizer } from '../../tokenize/llama2c.js';
+import { intFlag, numberFlag } from '../flags.js';
 import { type GenerateIo, runGenerate } from '../generate-run.js';
 
 /** A loaded model directory: the model, its tokenizer as a codec, and its special ids. */
@@ -48,31 +49,6 @@ export const anyModelLoader: GenerateModelLoader<KVCache> = async (path, options
   };
 };
 
-function numberFlag(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) {
-      throw new LlmkError('LLMK_E_ARG', `--${name} expects a number, got '${value}'`, `e.g. --${name} 0.8`);
-    }
-    return n;
-  };
-}
-
-function intFlag(name: string): (value: string) => number {
-  const parse = numberFlag(name);
-  return (value) => {
-    const n = parse(value);
-    if (!Number.isInteger(n)) {
-      throw new LlmkError(
-        'LLMK_E_ARG',
-        `--${name} expects a whole number, got '${value}'`,
-        `e.g. --${name} 64`,
-      );
-    }
-    return n;
-  };
-}
-
 interface GenerateFlags {
   model: string;
   tokenizer?: string;
@@ -105,18 +81,48 @@ export function registerGenerate<C extends { dispose(): void }>(
       'tokenizer file (tokenizer.json, llama2.c tokenizer.bin, GGUF); default: the model’s own',
     )
     .option('-p, --prompt <text>', 'the text to continue; default: start from BOS', '')
-    .option('-t, --temperature <t>', 'softmax temperature; 0 = greedy', numberFlag('temperature'), 1)
-    .option('--top-k <k>', 'keep the k most likely tokens; 0 = all', intFlag('top-k'), 0)
-    .option('--top-p <p>', 'nucleus sampling mass in (0, 1]; 1 = all', numberFlag('top-p'), 1)
-    .option('--min-p <p>', 'drop tokens below p × the top probability; 0 = off', numberFlag('min-p'), 0)
+    .option(
+      '-t, --temperature <t>',
+      'softmax temperature; 0 = greedy',
+      numberFlag('-t, --temperature', { min: 0, example: 0.8 }),
+      1,
+    )
+    .option(
+      '--top-k <k>',
+      'keep the k most likely tokens; 0 = all',
+      intFlag('--top-k', { min: 0, example: 40 }),
+      0,
+    )
+    .option(
+      '--top-p <p>',
+      'nucleus sampling mass in (0, 1]; 1 = all',
+      numberFlag('--top-p', { min: 0, minExclusive: true, max: 1, example: 0.9 }),
+      1,
+    )
+    .option(
+      '--min-p <p>',
+      'drop tokens below p × the top probability; 0 = off',
+      numberFlag('--min-p', { min: 0, max: 1, example: 0.05 }),
+      0,
+    )
     .option(
       '--repetition-penalty <r>',
       'CTRL penalty on repeated tokens; 1 = off',
-      numberFlag('repetition-penalty'),
+      numberFlag('--repetition-penalty', { min: 0, minExclusive: true, example: 1.1 }),
       1,
     )
-    .option('-n, --max-tokens <n>', 'new tokens at most', intFlag('max-tokens'), 64)
-    .option('--seed <s>', 'sampling seed (same seed, same text)', intFlag('seed'), 0)
+    .option(
+      '-n, --max-tokens <n>',
+      'new tokens at most',
+      intFlag('-n, --max-tokens', { min: 1, example: 64 }),
+      64,
+    )
+    .option(
+      '--seed <s>',
+      'sampling seed (same seed, same text)',
+      intFlag('--seed', { min: 0, example: 42 }),
+      0,
+    )
     .option('--stop <strings...>', 'stop when the text contains one of these (it is not printed)')
     .option('--echo', 'print the prompt before the continuation')
     .option('-q, --quiet', 'no stats line on stderr')

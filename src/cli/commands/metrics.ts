@@ -24,29 +24,10 @@ import {
   SMOOTH_METHODS,
   type SmoothMethod,
 } from '../../eval/index.js';
+import { intFlag, numberFlag } from '../flags.js';
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function intArg(name: string, min: number): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min) {
-      throw new LlmkError('LLMK_E_ARG', `${name} must be an integer >= ${min}, got '${value}'`);
-    }
-    return n;
-  };
-}
-
-function numArg(name: string): (value: string) => number {
-  return (value) => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n)) {
-      throw new LlmkError('LLMK_E_ARG', `${name} must be a number, got '${value}'`);
-    }
-    return n;
-  };
 }
 
 function refsOrThrow(refs: string[]): string[] {
@@ -264,7 +245,12 @@ function addCommon(cmd: Command): Command {
       [],
     )
     .option('--json', 'print JSON')
-    .option('-w, --width <digits>', 'decimals in the text output', intArg('--width', 0), 2);
+    .option(
+      '-w, --width <digits>',
+      'decimals in the text output',
+      intFlag('-w, --width', { min: 0, max: 10, example: 2 }),
+      2,
+    );
 }
 
 export function registerMetrics(program: Command): void {
@@ -281,17 +267,27 @@ export function registerMetrics(program: Command): void {
     .option(
       '--smooth-value <v>',
       'value for floor (default 0.1) or add-k (default 1)',
-      numArg('--smooth-value'),
+      numberFlag('--smooth-value', { min: 0, example: 0.1 }),
     )
-    .option('--max-ngram-order <n>', 'highest n-gram order', intArg('--max-ngram-order', 1), 4)
+    .option(
+      '--max-ngram-order <n>',
+      'highest n-gram order',
+      intFlag('--max-ngram-order', { min: 1, example: 4 }),
+      4,
+    )
     .action((o: BleuCliOpts) => runBleu(o));
 
   addCommon(
     metrics.command('chrf').description('corpus chrF / chrF++ (--word-order 2), sacrebleu-compatible'),
   )
-    .option('--char-order <n>', 'character n-gram order', intArg('--char-order', 0), 6)
-    .option('--word-order <n>', 'word n-gram order (2 = chrF++)', intArg('--word-order', 0), 0)
-    .option('--beta <b>', 'recall weight', numArg('--beta'), 2)
+    .option('--char-order <n>', 'character n-gram order', intFlag('--char-order', { min: 0, example: 6 }), 6)
+    .option(
+      '--word-order <n>',
+      'word n-gram order (2 = chrF++)',
+      intFlag('--word-order', { min: 0, example: 2 }),
+      0,
+    )
+    .option('--beta <b>', 'recall weight', numberFlag('--beta', { min: 0, example: 2 }), 2)
     .option('--lowercase', 'case-insensitive')
     .option('--whitespace', 'keep whitespace in character n-grams')
     .option('--eps-smoothing', 'chrF++.py/NLTK/Moses epsilon smoothing')
@@ -308,8 +304,17 @@ export function registerMetrics(program: Command): void {
     .option('--types <list>', 'comma-separated: rouge1..rouge9, rougeL, rougeLsum', 'rouge1,rouge2,rougeL')
     .option('--stem', 'Porter-stem tokens longer than 3 characters (rouge-score use_stemmer)')
     .option('--sentence-sep <str>', "string marking sentence breaks for rougeLsum within a line, e.g. '<n>'")
-    .option('--bootstrap <n>', 'bootstrap confidence intervals with n resamples', intArg('--bootstrap', 1))
-    .option('--confidence <c>', 'confidence level for --bootstrap', numArg('--confidence'), 0.95)
-    .option('--seed <n>', 'seed for --bootstrap resampling', intArg('--seed', 0), 0)
+    .option(
+      '--bootstrap <n>',
+      'bootstrap confidence intervals with n resamples',
+      intFlag('--bootstrap', { min: 1, example: 1000 }),
+    )
+    .option(
+      '--confidence <c>',
+      'confidence level for --bootstrap',
+      numberFlag('--confidence', { min: 0, minExclusive: true, max: 0.9999, example: 0.95 }),
+      0.95,
+    )
+    .option('--seed <n>', 'seed for --bootstrap resampling', intFlag('--seed', { min: 0 }), 0)
     .action((o: RougeCliOpts) => runRouge(o));
 }

@@ -10,6 +10,7 @@ import { LlmkError } from '../../errors.js';
 import { createEngine } from '../../tensor/create.js';
 import type { ProgressMode } from '../../track/progress.js';
 import { pretrainMlm } from '../../train/pretrain-mlm.js';
+import { readInt, readNumber } from '../flags.js';
 
 export type PretrainObjective = 'clm' | 'mlm' | 'mlm,nsp';
 
@@ -32,15 +33,8 @@ export function addMlmPretrainOptions(cmd: Command): Command {
     .option('--text-column <name>', 'mlm: text column of .tsv/.csv inputs (default sentence)')
     .option('--bert-config <file>', 'mlm: BERT config JSON (camelCase fields)')
     .option('--max-length <n>', 'mlm: tokens per example (default 128)')
-    .option('--output <dir>', 'mlm: model directory to write');
-}
-
-function num(v: unknown, flag: string): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n))
-    throw new LlmkError('LLMK_E_ARG', `${flag} ${String(v)} is not a number`, `give ${flag} a number`);
-  return n;
+    .option('--output <dir>', 'mlm: model directory to write')
+    .option('--force', 'mlm: replace an existing --output model directory');
 }
 
 /** Runs BERT pretraining from pretrain's parsed flags (camelCase keys, as commander gives them). */
@@ -69,28 +63,34 @@ export async function runMlmPretrain(opts: Record<string, unknown>): Promise<voi
     }
   }
   const engine = createEngine();
-  const lr = num(opts.lr, '--lr') ?? 5e-4;
+  const lr = readNumber(opts.lr, '--lr', { min: 0, minExclusive: true, example: 5e-4 }) ?? 5e-4;
   const result = await pretrainMlm(engine, {
     files: train.split(','),
     textColumn: opts.textColumn as string | undefined,
     nsp: objective === 'mlm,nsp',
     wholeWordMasking: opts.wholeWordMasking === true,
-    maskProbability: num(opts.maskProb, '--mask-prob'),
+    maskProbability: readNumber(opts.maskProb, '--mask-prob', {
+      min: 0,
+      minExclusive: true,
+      max: 1,
+      example: 0.15,
+    }),
     tokenizer: opts.tokenizer as string | undefined,
-    vocabSize: num(opts.vocabSize, '--vocab-size'),
+    vocabSize: readInt(opts.vocabSize, '--vocab-size', { min: 8 }),
     config,
-    maxLength: num(opts.maxLength, '--max-length'),
-    batchSize: num(opts.batchSize, '--batch-size'),
+    maxLength: readInt(opts.maxLength, '--max-length', { min: 2 }),
+    batchSize: readInt(opts.batchSize, '--batch-size', { min: 1 }),
     output,
+    force: opts.force === true,
     progress: (opts.progress as ProgressMode | undefined) ?? 'bar',
     trainer: {
-      steps: num(opts.steps, '--steps') ?? 1000,
+      steps: readInt(opts.steps, '--steps', { min: 1, example: 1000 }) ?? 1000,
       lr,
       minLr: lr / 10,
-      warmupSteps: num(opts.warmupSteps, '--warmup-steps') ?? 100,
-      weightDecay: num(opts.weightDecay, '--weight-decay') ?? 0.01,
-      evalInterval: num(opts.evalInterval, '--eval-interval') ?? 250,
-      seed: num(opts.seed, '--seed') ?? 1337,
+      warmupSteps: readInt(opts.warmupSteps, '--warmup-steps', { min: 0 }) ?? 100,
+      weightDecay: readNumber(opts.weightDecay, '--weight-decay', { min: 0, example: 0.01 }) ?? 0.01,
+      evalInterval: readInt(opts.evalInterval, '--eval-interval', { min: 0 }) ?? 250,
+      seed: readInt(opts.seed, '--seed') ?? 1337,
     },
     onEval: (h) =>
       process.stderr.write(

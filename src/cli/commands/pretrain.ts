@@ -3,6 +3,7 @@
  * a flag (kebab-case, e.g. `--n-layer 6 --batch-size 8 --lr 3e-4`), and flags override the file.
  */
 import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
 import { createEngine } from '../../tensor/create.js';
@@ -115,6 +116,13 @@ export function registerPretrain(program: Command): void {
       `llmk pretrain: backend ${engine.backend.name}, ${engine.backend.threads()} thread(s)\n`,
     );
     const result = await pretrain(engine, cfg);
+    if (result.interrupted) {
+      const step = `step-${String(result.steps).padStart(8, '0')}`;
+      process.stderr.write(
+        `llmk pretrain: interrupted at step ${result.steps}; checkpoint saved in ${join(result.runDir, 'checkpoints', step)}\n` +
+          `  continue with: llmk pretrain${opts.config ? ` --config ${opts.config}` : ''} --runs ${dirname(result.runDir)} --name ${basename(result.runDir)} --resume latest\n`,
+      );
+    }
     process.stdout.write(
       `${JSON.stringify({ steps: result.steps, final_loss: result.finalLoss, val_loss: result.valLoss, best_val_loss: result.bestValLoss, tokens_per_s: result.tokensPerSecond, wall_s: result.wallSeconds, run_dir: result.runDir, interrupted: result.interrupted })}\n`,
     );

@@ -1,28 +1,37 @@
 /**
  * `llmk tokenizer train|encode|decode|convert`: a thin shell over src/tokenize.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { Command } from 'commander';
 import { LlmkError } from '../../errors.js';
+import { checkInputFile, checkOutput } from '../../formats/output.js';
 import { HfTokenizerAdapter, type TemplateName } from '../../tokenize/hf.js';
 import { loadTokenizer, tokenizerFromGpt2Files } from '../../tokenize/load.js';
 import { type TrainType, trainTokenizer } from '../../tokenize/train.js';
 import type { Tokenizer } from '../../tokenize/types.js';
 import { Progress, type ProgressMode } from '../../track/progress.js';
+import { intFlag } from '../flags.js';
 
 const TYPES: TrainType[] = ['bpe', 'wordpiece', 'unigram', 'char'];
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new LlmkError('LLMK_E_ARG', `expected a positive integer, got '${value}'`);
-  return n;
+function refuseExisting(path: string, force: boolean | undefined, inputs: readonly string[]): void {
+  for (const input of inputs) checkInputFile(input, 'INPUT');
+  checkOutput({ path, kind: 'file', force, flag: '--output', inputs });
 }
 
-function refuseExisting(path: string, force: boolean | undefined): void {
-  if (!force && existsSync(path)) {
-    throw new LlmkError('LLMK_E_EXISTS', `${path} already exists`, 'pass --force to replace it');
-  }
+/** Empty training text used to "succeed" with the 256 byte tokens only; refuse it by name. */
+function refuseEmptyInputs(inputs: readonly string[]): void {
+  const blank = (f: string): boolean => {
+    const st = statSync(f, { throwIfNoEntry: false });
+    if (st === undefined || !st.isFile()) return false; // the reader reports these
+    return st.size === 0 || (st.size < 1 << 16 && readFileSync(f, 'utf8').trim() === '');
+  };
+  if (inputs.every(blank))
+    throw new LlmkError(
+      'LLMK_E_DATA',
+      `no training text: ${inputs.join(', ')} ${inputs.length === 1 ? 'is' : 'are'} empty`,
+      'give UTF-8 text files with the corpus to learn the vocabulary from',
+    );
 }
 
 function writeOut(tok: Tokenizer, output: string, force: boolean | undefined): void {
@@ -39,7 +48,12 @@ export function registerTokenizer(program: Command): void {
     .argument('<input...>', 'UTF-8 text files')
     .requiredOption('-o, --output <path>', 'where to write tokenizer.json')
     .option('-t, --type <type>', `one of ${TYPES.join(', ')}`, 'bpe')
-    .option('--vocab-size <n>', 'vocabulary size, special tokens included', positiveInt, 32000)
+    .option(
+      '--vocab-size <n>',
+      'vocabulary size, special tokens included',
+      intFlag('--vocab-size', { min: 1, example: 32000 }),
+      32000,
+    )
     .option('--special <tokens>', 'comma-separated special tokens, given ids 0..n-1')
     .option('--template <name>', 'special-token template saved with the tokenizer: bert or gpt')
     .option('--progress <mode>', 'bar, json or quiet', 'bar')
@@ -67,7 +81,8 @@ export function registerTokenizer(program: Command): void {
             `use one of ${TYPES.join(', ')}`,
           );
         }
-        refuseExisting(opts.output, opts.force);
+        refuseExisting(opts.output, opts.force, inputs);
+        refuseEmptyInputs(inputs);
         const tok = await trainTokenizer({
           type: opts.type as TrainType,
           files: inputs,
@@ -87,6 +102,11 @@ export function registerTokenizer(program: Command): void {
           }
           tok.setTemplate(opts.template as TemplateName);
         }
+        if (tok.vocabSize < opts.vocabSize)
+          process.stderr.write(
+            `warning: the vocabulary has ${tok.vocabSize} tokens, fewer than --vocab-size ${opts.vocabSize}: ` +
+              'the training text is too small to learn more merges; give more text or a smaller --vocab-size\n',
+          );
         writeOut(tok, opts.output, opts.force);
       },
     );
@@ -98,7 +118,7 @@ export function registerTokenizer(program: Command): void {
     .requiredOption('-o, --output <path>', 'where to write the tokenizer')
     .option('--force', 'replace an existing output file')
     .action((inputs: string[], opts: { output: string; force?: boolean }) => {
-      refuseExisting(opts.output, opts.force);
+      refuseExisting(opts.output, opts.force, inputs);
       let tok: Tokenizer;
       if (inputs.length === 2) tok = tokenizerFromGpt2Files(inputs[0], inputs[1]);
       else if (inputs.length === 1) tok = loadTokenizer(inputs[0]);
