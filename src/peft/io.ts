@@ -54,6 +54,8 @@ export interface SaveAdapterOptions {
   adapterName?: string;
   /** inference_mode in the config (PEFT writes true from an inference model). Default true. */
   inferenceMode?: boolean;
+  /** Other files to write beside the adapter (name → contents), e.g. llmk_task.json with the labels. */
+  extraFiles?: Record<string, string>;
 }
 
 function activeAdapter(model: Module): string {
@@ -132,6 +134,7 @@ export function writeAdapterFiles(dir: string, model: Module, options: SaveAdapt
   });
   writeSafetensors(join(dir, ADAPTER_WEIGHTS), adapterTensors(model, name, config), { format: 'pt' });
   writeFileAtomic(join(dir, ADAPTER_CONFIG), pythonJson(json));
+  for (const [file, text] of Object.entries(options.extraFiles ?? {})) writeFileAtomic(join(dir, file), text);
 }
 
 /** Reads and validates a PEFT adapter_config.json (peft_type LORA, r > 0, supported features). */
