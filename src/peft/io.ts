@@ -320,6 +320,42 @@ function rankFor(config: LoraConfig, path: string): number {
   return patternValue(config.rankPattern, path, config.r);
 }
 
+/**
+ * Copies the tensors of an adapter directory into the adapter `name` already on `model` (resuming a
+ * LoRA training checkpoint): every LoRA tensor and saved module must be in the file with its shape.
+ */
+export function loadAdapterWeightsInto(model: Module, dir: string, name = 'default'): void {
+  const config = adapterConfig(model, name);
+  if (!config)
+    throw new LlmkError(
+      'LLMK_E_ARG',
+      `the model has no adapter '${name}'`,
+      'add it (addLora) before restoring its weights',
+    );
+  const want = adapterTensors(model, name, config);
+  const path = join(dir, ADAPTER_WEIGHTS);
+  if (!existsSync(path))
+    throw new LlmkError(
+      'LLMK_E_CHECKPOINT',
+      `${path} does not exist`,
+      'resume from a checkpoint of a LoRA run',
+    );
+  const source = openSafetensors(path);
+  try {
+    for (const [key, t] of Object.entries(want)) {
+      if (!source.has(key) || source.info(key).shape.join(',') !== t.shape.join(','))
+        throw new LlmkError(
+          'LLMK_E_CHECKPOINT',
+          `${path}: tensor '${key}' is missing or has another shape`,
+          'the checkpoint was written with another LoRA configuration',
+        );
+    }
+    for (const [key, t] of Object.entries(want)) source.readFloatInto(key, t.data as Float32Array);
+  } finally {
+    source.close();
+  }
+}
+
 /** Whether `dir` holds a PEFT adapter (adapter_config.json). */
 export function isAdapterDir(dir: string): boolean {
   return existsSync(join(dir, ADAPTER_CONFIG));
