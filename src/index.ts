@@ -15,6 +15,7 @@ export * from './infer/index.js';
 export * from './models/index.js';
 export type { BaseModelOutput, ModelInitOptions, ModelOutputOptions } from './models/outputs.js';
 export * from './nn/index.js';
+export * from './peft/index.js';
 export * from './tasks/index.js';
 export * from './tensor/index.js';
 export * from './tokenize/index.js';

@@ -13,6 +13,7 @@ import { registerData } from './commands/data.js';
 import { registerEval, registerFinetune, registerPredict } from './commands/finetune.js';
 import { anyModelLoader, registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerMerge } from './commands/merge.js';
 import { registerMetrics } from './commands/metrics.js';
 import { registerPretrain } from './commands/pretrain.js';
 import { registerQuickstart } from './commands/quickstart.js';
@@ -38,6 +39,7 @@ function buildProgram(): Command {
   registerGenerate(program, anyModelLoader);
   registerConvert(program);
   registerInspect(program);
+  registerMerge(program);
   return program;
 }
 

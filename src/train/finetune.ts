@@ -24,6 +24,9 @@ import { asBert } from '../models/bert/hf.js';
 import { loadModel } from '../models/load.js';
 import { saveModel } from '../models/save.js';
 import type { TaskInfo } from '../models/task-info.js';
+import type { LoraConfig } from '../peft/config.js';
+import { saveAdapter } from '../peft/io.js';
+import { addLora, trainableParameters } from '../peft/model.js';
 import {
   balancedClassWeights,
   type ClassificationExample,
@@ -82,6 +85,14 @@ export interface FinetuneOptions {
   progress?: ProgressMode;
   /** Called after every evaluation (e.g. to print the curve as it grows). */
   onEval?: (info: EvalInfo) => void;
+  /**
+   * LoRA instead of full fine-tuning (needs `model`): the base is frozen, `output` and checkpoints
+   * become PEFT adapter directories (adapter + the task head under modules_to_save, which defaults to
+   * ['classifier'] as PEFT adds it for SEQ_CLS/TOKEN_CLS), plus llmk_task.json with the labels.
+   */
+  peft?: Partial<LoraConfig> | null;
+  /** Called once the model is ready, before training (trainable and total parameter counts). */
+  onModel?: (info: { trainable: number; total: number; percent: number }) => void;
 }
 
 export interface FinetuneResult {
@@ -89,6 +100,8 @@ export interface FinetuneResult {
   trainExamples: number;
   evalExamples: number;
   parameters: number;
+  /** Parameters that trained (all of them without peft). */
+  trainableParameters: number;
   history: EvalInfo[];
   best: EvalInfo | null;
   wallSeconds: number;
@@ -261,8 +274,27 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
       ? new BertForTokenClassification(engine, config, head)
       : new BertForSequenceClassification(engine, config, head);
   }
+  if (options.peft) {
+    if (!options.model)
+      throw new LlmkError(
+        'LLMK_E_ARG',
+        'LoRA needs a pretrained model',
+        'pass --model DIR (a from-scratch model has nothing to adapt: fine-tune it in full)',
+      );
+    addLora(model, { modulesToSave: ['classifier'], ...options.peft }, { rng });
+  }
+  const counts = trainableParameters(model);
+  options.onModel?.(counts);
   const padId = tokenizer.padId() ?? 0;
-  const save = (dir: string): void => saveModel(dir, model, { tokenizer, task: taskInfo });
+  const peftTask = ner ? 'TOKEN_CLS' : 'SEQ_CLS';
+  const save = (dir: string): void =>
+    options.peft
+      ? saveAdapter(dir, model, {
+          baseModelNameOrPath: options.model ?? null,
+          taskType: peftTask,
+          extraFiles: { 'llmk_task.json': `${JSON.stringify(taskInfo, null, 2)}\n` },
+        })
+      : saveModel(dir, model, { tokenizer, task: taskInfo });
   const tokenDropout = tokenDropoutFor(tokenizer, options.tokenDropout ?? 0);
 
   // 2. Encode and build the objective.
@@ -344,7 +376,8 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
     labels,
     trainExamples: train.length,
     evalExamples: dev.length,
-    parameters: model.parameterCount(),
+    parameters: counts.total,
+    trainableParameters: counts.trainable,
     history,
     best,
     wallSeconds: (performance.now() - t0) / 1000,

@@ -12,6 +12,8 @@ import { removeDirAtomic, writeDirDurable } from '../formats/output.js';
 import { readSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
 import { loadWeightsInto } from '../models/load.js';
 import { FlatParameters } from '../nn/params.js';
+import { loadAdapterWeightsInto, writeAdapterFiles } from '../peft/io.js';
+import { loraLayers } from '../peft/model.js';
 import type { Engine } from '../tensor/engine.js';
 import { Rng, type RngState } from '../tensor/random.js';
 import { Progress, type ProgressMode } from '../track/progress.js';
@@ -102,6 +104,8 @@ export interface TrainResult {
   tokensPerSecond: number;
   stoppedEarly: boolean;
   interrupted: boolean;
+  /** Parameters the optimizer updated (all of them unless frozen or LoRA-wrapped). */
+  trainableParameters: number;
 }
 
 interface TrainerState {
@@ -295,6 +299,7 @@ export class Trainer {
         ((this.step - startStep) * this.objective.unitsPerBatch * o.gradAccum) / Math.max(wallSeconds, 1e-9),
       stoppedEarly,
       interrupted: this.stopRequested,
+      trainableParameters: this.params.size,
     };
   }
 
@@ -312,10 +317,12 @@ export class Trainer {
   }
 
   /**
-   * Writes a resumable checkpoint: the objective's model files (a Hugging Face directory) plus
-   * optimizer.safetensors (AdamW moments by parameter name) and trainer_state.json (step, both RNG
-   * states, schedule options), as one atomic directory swap, fsynced before the rename so the final
-   * name never holds an incomplete checkpoint (kill -9 leaves at most a `.tmp-<pid>` directory).
+   * Writes a resumable checkpoint: the objective's model files (a Hugging Face directory; for a
+   * LoRA-wrapped model the PEFT adapter directory only, the frozen base being unchanged) plus
+   * optimizer.safetensors (AdamW moments by parameter name: trainable ones only) and
+   * trainer_state.json (step, both RNG states, schedule options), as one atomic directory swap,
+   * fsynced before the rename so the final name never holds an incomplete checkpoint (kill -9
+   * leaves at most a `.tmp-<pid>` directory).
    */
   save(dir: string): void {
     const tensors: Record<string, SafetensorsWriteTensor> = {};
@@ -340,8 +347,10 @@ export class Trainer {
       evalsWithoutImprovement: this.evalsWithoutImprovement,
       options: this.options,
     };
+    const lora = loraLayers(this.objective.model).length > 0;
     writeDirDurable(dir, (tmp) => {
-      this.objective.saveModel(tmp);
+      if (lora) writeAdapterFiles(tmp, this.objective.model, { inferenceMode: false });
+      else this.objective.saveModel(tmp);
       writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors);
       writeJsonAtomic(join(tmp, 'trainer_state.json'), state);
     });
@@ -377,7 +386,8 @@ export class Trainer {
         'the checkpoint is corrupt; resume from another one',
       );
     }
-    loadWeightsInto(objective.model, dir);
+    if (loraLayers(objective.model).length > 0) loadAdapterWeightsInto(objective.model, dir);
+    else loadWeightsInto(objective.model, dir);
     const trainer = new Trainer(engine, objective, { ...state.options, ...overrides }, extras);
     const opt = readSafetensors(join(dir, 'optimizer.safetensors'));
     for (const e of trainer.params.entries) {

@@ -1,0 +1,43 @@
+export {
+  type AdapterConfigExtras,
+  LORA_DEFAULTS,
+  type LoraBias,
+  type LoraConfig,
+  type LoraInit,
+  loraConfig,
+  loraConfigFromJson,
+  loraConfigToJson,
+  type PeftTaskType,
+  pythonJson,
+} from './config.js';
+export {
+  ADAPTER_CONFIG,
+  ADAPTER_WEIGHTS,
+  adapterTensors,
+  isAdapterDir,
+  type LoadAdapterOptions,
+  type LoadedAdapter,
+  loadAdapter,
+  readAdapterConfig,
+  type SaveAdapterOptions,
+  saveAdapter,
+  writeAdapterFiles,
+} from './io.js';
+export { type LoraAdapterInfo, LoraLinear } from './lora.js';
+export {
+  type AddLoraOptions,
+  adapterConfig,
+  adapterNames,
+  addLora,
+  formatTrainableParameters,
+  type LoraSummary,
+  loraLayers,
+  mergeAdapter,
+  mergeAndUnload,
+  resolveTargets,
+  setAdapter,
+  trainableParameters,
+  unloadLora,
+  unmergeAdapter,
+  withAdaptersDisabled,
+} from './model.js';
