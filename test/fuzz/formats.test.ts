@@ -7,7 +7,11 @@ import fc from 'fast-check';
 import { LlmkError } from '../../src/errors.js';
 import { readGguf, readGgufTensor } from '../../src/formats/gguf.js';
 import { type GgufWriteValue, serializeGguf } from '../../src/formats/gguf-write.js';
-import { openSafetensors, parseSafetensorsHeader, serializeSafetensors } from '../../src/formats/safetensors.js';
+import {
+  openSafetensors,
+  parseSafetensorsHeader,
+  serializeSafetensors,
+} from '../../src/formats/safetensors.js';
 import { expectTyped, INTERESTING_U64, mutate, mutations, property, scratch } from './harness.js';
 
 function safetensorsSeed(): Buffer {
@@ -67,7 +71,10 @@ test('fuzz safetensors: edited valid files, hostile headers, random bytes', () =
     );
     const entry = fc.record(
       {
-        dtype: fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'U8', 'F4', 'F6_E2M3', 'BOOL', 'C64'), fc.string({ maxLength: 5 })),
+        dtype: fc.oneof(
+          fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'U8', 'F4', 'F6_E2M3', 'BOOL', 'C64'),
+          fc.string({ maxLength: 5 }),
+        ),
         shape: fc.oneof(fc.array(dim, { maxLength: 4 }), fc.jsonValue({ maxDepth: 1 })),
         data_offsets: fc.oneof(
           fc.tuple(dim, dim),
@@ -91,8 +98,12 @@ test('fuzz safetensors: edited valid files, hostile headers, random bytes', () =
         len.writeBigUInt64LE(declared ?? BigInt(json.length));
         const bytes = Buffer.concat([len, json, data]);
         const path = tmp.file('h.safetensors', bytes);
-        expectTyped('openSafetensors(hostile header)', () => readAllSafetensors(path), { inputBytes: bytes.length });
-        expectTyped('parseSafetensorsHeader', () => parseSafetensorsHeader('x', h, 8 + json.length, bytes.length));
+        expectTyped('openSafetensors(hostile header)', () => readAllSafetensors(path), {
+          inputBytes: bytes.length,
+        });
+        expectTyped('parseSafetensorsHeader', () =>
+          parseSafetensorsHeader('x', h, 8 + json.length, bytes.length),
+        );
       },
       200,
     );
@@ -120,7 +131,12 @@ function ggufSeed(): Buffer {
     ['general.file_type', { type: 'u64', value: 7n }],
   ]);
   return serializeGguf(meta, [
-    { name: 'tok_embd.weight', shape: [4, 32], data: new Float32Array(128).map((_, i) => i / 64), type: 'Q8_0' },
+    {
+      name: 'tok_embd.weight',
+      shape: [4, 32],
+      data: new Float32Array(128).map((_, i) => i / 64),
+      type: 'Q8_0',
+    },
     { name: 'norm.weight', shape: [3], data: new Float32Array([1, 2, 3]), type: 'F32' },
   ]);
 }
@@ -255,7 +271,16 @@ test('GGUF regressions from fuzzing: huge counts are refused before allocating; 
   const tmp = scratch('gguf-reg');
   try {
     // An array declaring 2^40 u8 items in a 60-byte file.
-    const huge = new Fields().bytes(Buffer.from('GGUF')).u32(3).u64(0n).u64(1n).str('a').u32(9).u32(0).u64(2n ** 40n).done();
+    const huge = new Fields()
+      .bytes(Buffer.from('GGUF'))
+      .u32(3)
+      .u64(0n)
+      .u64(1n)
+      .str('a')
+      .u32(9)
+      .u32(0)
+      .u64(2n ** 40n)
+      .done();
     assert.throws(() => readGguf(tmp.file('huge.gguf', huge)), /LLMK_E_FORMAT.*array length/);
     // Arrays of arrays of arrays …: 12 bytes a level, so a 1 MB file can nest 80,000 deep and
     // overflow the stack with a raw RangeError.

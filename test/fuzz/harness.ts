@@ -33,7 +33,12 @@ function record(name: string, runs: number): void {
 }
 
 /** Checks a synchronous property and records its case count. */
-export function property<T>(name: string, arb: fc.Arbitrary<T>, check: (value: T) => void, shortRuns: number): void {
+export function property<T>(
+  name: string,
+  arb: fc.Arbitrary<T>,
+  check: (value: T) => void,
+  shortRuns: number,
+): void {
   const params = runsFor(shortRuns);
   fc.assert(fc.property(arb, check), params);
   record(name, params.numRuns);
@@ -66,7 +71,9 @@ function memory(): number {
 function checkOutcome(err: unknown, started: number, before: number, limits: Limits, what: string): void {
   if (err !== undefined && !(err instanceof LlmkError)) {
     const e = err as Error;
-    assert.fail(`${what}: raw ${e?.name ?? typeof err} instead of an LlmkError: ${e?.message ?? String(err)}`);
+    assert.fail(
+      `${what}: raw ${e?.name ?? typeof err} instead of an LlmkError: ${e?.message ?? String(err)}`,
+    );
   }
   const ms = performance.now() - started;
   assert.ok(ms < (limits.ms ?? 5000), `${what}: took ${ms.toFixed(0)} ms`);
@@ -109,7 +116,11 @@ export async function expectTypedAsync<T>(
 }
 
 /** A scratch folder for the files one test writes; `file(name, bytes)` writes one. */
-export function scratch(prefix: string): { dir: string; file(name: string, bytes: Uint8Array | string): string; done(): void } {
+export function scratch(prefix: string): {
+  dir: string;
+  file(name: string, bytes: Uint8Array | string): string;
+  done(): void;
+} {
   const dir = mkdtempSync(join(tmpdir(), `llmk-fuzz-${prefix}-`));
   return {
     dir,
@@ -170,7 +181,11 @@ export const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('u64' as const), at: position, value: fc.constantFrom(...INTERESTING_U64) }),
   fc.record({ kind: fc.constant('truncate' as const), at: position }),
-  fc.record({ kind: fc.constant('insert' as const), at: position, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }),
+  fc.record({
+    kind: fc.constant('insert' as const),
+    at: position,
+    bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+  }),
   fc.record({ kind: fc.constant('delete' as const), at: position, length: fc.integer({ min: 1, max: 16 }) }),
 );
 
@@ -211,4 +226,5 @@ export function mutate(input: Uint8Array, edits: readonly Mutation[], headerByte
   return b;
 }
 
-export const mutations = (maxLength = 4): fc.Arbitrary<Mutation[]> => fc.array(mutation, { minLength: 1, maxLength });
+export const mutations = (maxLength = 4): fc.Arbitrary<Mutation[]> =>
+  fc.array(mutation, { minLength: 1, maxLength });
