@@ -332,7 +332,10 @@ test('a binary passed as a tokenizer is named by its magic bytes, and none of it
           assert.match(e.message, expected, name);
           // Nothing of the file's content in the message: no bytes, no quoted text.
           assert.doesNotMatch(e.message, /SECRET|root:x|\\u|\uFFFD/, name);
-          assert.ok(![...e.message].some((c) => c.charCodeAt(0) < 0x20), `${name}: control character in message`);
+          assert.ok(
+            ![...e.message].some((c) => c.charCodeAt(0) < 0x20),
+            `${name}: control character in message`,
+          );
           return true;
         },
       );
