@@ -2,6 +2,7 @@
 // numbers are masked whatever their separators, case and surrounding (CJK) text; the same numbers
 // with a broken checksum are left alone. ~1,500 generated cases, well under a second of masking.
 import assert from 'node:assert/strict';
+import { appendFileSync } from 'node:fs';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { luhnValid, maskPii } from './pii.js';
@@ -9,7 +10,13 @@ import { luhnValid, maskPii } from './pii.js';
 // `npm run fuzz` (scripts/fuzz.mjs) reruns this file with a fresh seed and many more cases.
 const SEED = Number(process.env.LLMK_FUZZ_SEED ?? 20261204);
 const SCALE = Number(process.env.LLMK_FUZZ_SCALE ?? 1);
-const params = (numRuns: number) => ({ seed: SEED, numRuns: Math.ceil(numRuns * SCALE) });
+/** fast-check parameters; the case count also goes to LLMK_FUZZ_REPORT for the `npm run fuzz` table. */
+function params(name: string, numRuns: number): { seed: number; numRuns: number } {
+  const runs = Math.ceil(numRuns * SCALE);
+  const report = process.env.LLMK_FUZZ_REPORT;
+  if (report) appendFileSync(report, `${JSON.stringify({ property: `pii: ${name}`, runs })}\n`);
+  return { seed: SEED, numRuns: runs };
+}
 
 const CJK = [
   ...'的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就对成会可主发年动同工也能下过子说产种面而方后多定行学法所民得经之进着等部度家电力里如水化高自理起小物现实加量都两体制机当使点从业本去把性好应开它合还因由其些然前外天政那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展果料象员革位入常文总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几区强放决西被干做必战先回则任取据处府研',
@@ -86,7 +93,7 @@ test('property: Luhn-valid card numbers are masked in any layout; a wrong check 
       const bad = maskPii(pre + formatCard(c.invalid, style) + post);
       assert.equal(bad.counts.CREDIT_CARD, undefined, bad.text);
     }),
-    params(300),
+    params('cards', 300),
   );
 });
 
@@ -144,7 +151,7 @@ test('property: IBANs with a valid MOD 97 check are masked, upper or lower case,
       assert.equal(maskPii(pre + i.valid + post).text, `${pre}<IBAN>${post}`);
       assert.equal(maskPii(pre + i.invalid + post).counts.IBAN, undefined, i.invalid);
     }),
-    params(250),
+    params('IBANs', 250),
   );
 });
 
@@ -183,7 +190,7 @@ test('property: Chinese resident IDs with the MOD 11-2 check character are maske
       assert.equal(maskPii(pre + id.valid + post).text, `${pre}<CN_ID>${post}`);
       assert.equal(maskPii(pre + id.invalid + post).counts.CN_ID, undefined, id.invalid);
     }),
-    params(250),
+    params('Chinese IDs', 250),
   );
 });
 
@@ -218,7 +225,7 @@ test('property: Chinese mobiles (+86, 0086, bare 86) and North American numbers 
     fc.property(cnMobile, before, after, (phone, pre, post) => {
       assert.equal(maskPii(pre + phone + post).text, `${pre}<PHONE>${post}`);
     }),
-    params(200),
+    params('Chinese mobiles', 200),
   );
   fc.assert(
     fc.property(nanp, before, after, (phone, pre, post) => {
@@ -227,7 +234,7 @@ test('property: Chinese mobiles (+86, 0086, bare 86) and North American numbers 
       if (phone.invalid)
         assert.equal(maskPii(pre + phone.invalid + post).counts.PHONE, undefined, phone.invalid);
     }),
-    params(200),
+    params('NANP numbers', 200),
   );
 });
 
@@ -250,7 +257,7 @@ test('property: IPv4 addresses are masked; versions (x.y.z.w-beta) and octets ov
         assert.equal(maskPii(pre + wrong + post).counts.IPV4, undefined, wrong);
       },
     ),
-    params(200),
+    params('IPv4', 200),
   );
 });
 
@@ -281,7 +288,7 @@ test('property: e-mails are masked; a URL user name is left alone unless the URL
         assert.equal(secret.text, `${pre}${scheme}://<URL_CREDENTIALS>@${domain}/${path}${post}`);
       },
     ),
-    params(200),
+    params('e-mail and URL users', 200),
   );
 });
 
@@ -294,7 +301,7 @@ test('property: masking is idempotent and linear-time on noisy text (no catastro
       const once = maskPii(text).text;
       assert.equal(maskPii(once).text, once);
     }),
-    params(300),
+    params('idempotence', 300),
   );
   // 50 KB of digits and separators: exponential backtracking would take minutes; this takes milliseconds.
   fc.assert(
@@ -306,7 +313,7 @@ test('property: masking is idempotent and linear-time on noisy text (no catastro
         assert.ok(performance.now() - start < 5000, 'maskPii took over 5 s on 50 KB');
       },
     ),
-    params(3),
+    params('50 KB linear time', 3),
   );
 });
 
