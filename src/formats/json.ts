@@ -15,7 +15,7 @@ export function readJsonObject(path: string): Record<string, unknown> {
   } catch (e) {
     throw new LlmkError(
       'LLMK_E_FORMAT',
-      `${path}: invalid JSON (${(e as Error).message})`,
+      `${path}: invalid JSON (${jsonSyntaxProblem(e)})`,
       'fix or re-save the file',
     );
   }
