@@ -7,9 +7,15 @@
  *   - IBANs: the per-country length and the ISO 7064 MOD 97-10 check (ISO 13616);
  *   - Chinese resident ID numbers: region code, a real birth date and the ISO 7064 MOD 11-2
  *     check character (GB 11643-1999);
- *   - phone numbers: Chinese mobiles (1[3-9] + 9 digits, optional +86), `+` international numbers
- *     with 8–15 digits (ITU-T E.164), North American numbers with separators;
- *   - IPv4 (four octets ≤ 255, no leading zeros) and IPv6 (RFC 4291 text forms, RFC 5952 `::`).
+ *   - IBANs are matched in upper or lower case (people type them both ways), but not mixed case,
+ *     which is how prose looks ("De12 Abcd …");
+ *   - phone numbers: Chinese mobiles (1[3-9] + 9 digits, optional +86, 0086 or a bare 86 prefix),
+ *     `+` international numbers with 8–15 digits (ITU-T E.164), North American numbers with
+ *     separators and an optional leading `1` trunk prefix (1-800-555-0199);
+ *   - IPv4 (four octets ≤ 255, no leading zeros) and IPv6 (RFC 4291 text forms, RFC 5952 `::`);
+ *     a dotted quad followed by `-letters` is a version (10.0.0.1-beta), not an address.
+ *   - URL credentials only with a password (`scheme://user:pw@host`). A user name alone
+ *     (`http://user@host/`) is neither a secret nor an e-mail address and is left alone.
  * Types are applied in a fixed order, longest and most specific first, so a card number is not
  * half-eaten by the phone pattern and `user:pw@host` is a credential, not an e-mail.
  */
@@ -225,16 +231,22 @@ interface Rule {
   /** Quick test that must pass before the pattern runs (most documents hold no PII). */
   trigger: RegExp;
   valid?: (match: string) => boolean;
+  /** Context the pattern cannot express cheaply: true leaves the match at `offset` of `text` alone. */
+  skip?: (text: string, offset: number) => boolean;
   /** Builds the replacement from the match (default: the placeholder alone). */
   replace?: (match: string, placeholder: string) => string;
 }
+
+/** Text just before a URL's user part: a scheme, `//`, and authority characters up to the match. */
+const URL_USER_BEFORE = /[a-z][a-z0-9+.-]*:\/\/[^\s/@]*$/i;
 
 // Lookarounds keep numbers whole: a match may not start or end inside a longer run of digits,
 // letters or dotted numbers (versions, dates like 2024.01.15, decimals).
 const RULES: Rule[] = [
   {
     type: 'URL_CREDENTIALS',
-    pattern: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@]+:[^\s/@]*)@/gi,
+    // A password is required: `user:@host` and `user@host` carry no secret.
+    pattern: /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/:@]+:[^\s/@]+)@/gi,
     trigger: /:\/\/[^\s/]*@/,
     replace: (m, ph) => `${m.slice(0, m.indexOf('://') + 3)}${ph}@`,
   },
@@ -243,17 +255,22 @@ const RULES: Rule[] = [
     pattern:
       /(?<![\w.+-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])/g,
     trigger: /@/,
+    // `http://user@host/`: the user part of a URL authority (RFC 3986 §3.2.1), not a mailbox.
+    skip: (text, offset) => URL_USER_BEFORE.test(text.slice(Math.max(0, offset - 256), offset)),
   },
   {
     type: 'IBAN',
-    pattern: /(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?(?![A-Za-z0-9])/g,
-    trigger: /[A-Z]{2}\d{2}/,
+    pattern:
+      /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,3})?(?![A-Za-z0-9])/g,
+    trigger: /[A-Za-z]{2}\d{2}/,
     // The group pattern may run on into a following code word; keep the longest valid prefix.
     replace: (m, ph) => {
       const groups = m.split(' ');
       for (let k = groups.length; k >= 1; k--) {
         const head = groups.slice(0, k).join(' ');
-        if (ibanValid(head)) return k === groups.length ? ph : `${ph} ${groups.slice(k).join(' ')}`;
+        const oneCase = head === head.toUpperCase() || head === head.toLowerCase();
+        if (oneCase && ibanValid(head))
+          return k === groups.length ? ph : `${ph} ${groups.slice(k).join(' ')}`;
       }
       return m;
     },
@@ -277,14 +294,17 @@ const RULES: Rule[] = [
   {
     type: 'PHONE',
     pattern:
-      /(?<![\w+.-])(?:(?:\+|00)86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\w.-]*\d)|(?<![\w.])\+[1-9]\d{0,2}(?:[ -]?\(?\d{1,4}\)?){1,5}[ -]?\d{2,4}(?![\w.-]*\d)|(?<![\w.+-])(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}(?![\w.-]*\d)/g,
+      /(?<![\w+.-])(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}(?![\w.-]*\d)|(?<![\w.])\+[1-9]\d{0,2}(?:[ -]?\(?\d{1,4}\)?){1,5}[ -]?\d{2,4}(?![\w.-]*\d)|(?<![\w.+-])(?:1[-. ])?(?:\(\d{3}\) ?|\d{3}[-. ])\d{3}[-. ]\d{4}(?![\w.-]*\d)/g,
     trigger: /\d{3}/,
     valid: (m) => {
       const digits = m.replace(/\D/g, '');
       if (m.startsWith('+') || m.startsWith('00')) return digits.length >= 8 && digits.length <= 15;
-      if (/^1[3-9]/.test(digits) && digits.length === 11) return true;
-      // North American Numbering Plan: area code and exchange both start with 2–9.
-      return digits.length === 10 && /^[2-9]\d{2}[2-9]/.test(digits);
+      // Chinese mobile, bare or behind the country code 86 written without `+`; judged by its layout
+      // too, or "1 (300) 000-0000", a NANP-shaped string with an invalid exchange, would pass on digits.
+      if (/^(?:86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}$/.test(m)) return true;
+      // North American Numbering Plan, optionally after the trunk prefix 1: area code and
+      // exchange both start with 2–9.
+      return /^1?[2-9]\d{2}[2-9]\d{6}$/.test(digits);
     },
   },
   {
@@ -297,7 +317,8 @@ const RULES: Rule[] = [
   },
   {
     type: 'IPV4',
-    pattern: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d)/g,
+    // `-letters` after the quad makes it a version string (10.0.0.1-beta, 1.2.3.4-rc1).
+    pattern: /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w]|\.\d|-[A-Za-z])/g,
     trigger: /\d\.\d/,
     valid: ipv4Valid,
   },
@@ -310,8 +331,10 @@ export function maskPii(text: string, types: readonly PiiType[] = PII_TYPES): Ma
   for (const rule of RULES) {
     if (!types.includes(rule.type) || !rule.trigger.test(out)) continue;
     const placeholder = `<${rule.type}>`;
-    out = out.replace(rule.pattern, (m) => {
+    out = out.replace(rule.pattern, (m: string, ...rest: unknown[]) => {
       if (rule.valid && !rule.valid(m)) return m;
+      // No rule has named groups, so the replacer's last two arguments are the offset and the text.
+      if (rule.skip?.(rest[rest.length - 1] as string, rest[rest.length - 2] as number)) return m;
       const masked = rule.replace ? rule.replace(m, placeholder) : placeholder;
       if (masked !== m) counts[rule.type] = (counts[rule.type] ?? 0) + 1;
       return masked;

@@ -113,11 +113,17 @@ export async function readClassificationFile(
           'choose it with --text-column',
         );
       const raw = value[labelColumn];
-      const labels = Array.isArray(raw)
-        ? raw.map(String)
-        : raw === undefined || raw === null
-          ? []
-          : [String(raw)];
+      const items = Array.isArray(raw) ? raw : raw === undefined || raw === null ? [] : [raw];
+      // Only scalars are labels: String() of a JSON object is "[object Object]", and of one with a
+      // "toString" key a raw TypeError.
+      if (!items.every((l) => typeof l === 'string' || typeof l === 'number' || typeof l === 'boolean'))
+        throw new DataError(
+          path,
+          line,
+          `label is not a string, number or boolean (or a list of them)`,
+          `write "${labelColumn}": "positive" or "${labelColumn}": ["a", "b"] for multi-label data`,
+        );
+      const labels = items.map(String);
       const pair = value[pairKey];
       out.push(
         validate({ text, pair: typeof pair === 'string' ? pair : undefined, labels, file: path, line }),

@@ -221,14 +221,27 @@ function readScalar(cur: Cursor, type: Exclude<GgufValueType, 'array'>, field: s
   }
 }
 
-function readValue(cur: Cursor, type: GgufValueType, field: string): GgufValue {
+/**
+ * Arrays may hold arrays (the spec allows it; no writer we know nests at all). Each level costs 12
+ * bytes, so without a bound a 1 MB file recurses 80,000 deep and overflows the stack.
+ */
+const MAX_ARRAY_NESTING = 16;
+
+function readValue(cur: Cursor, type: GgufValueType, field: string, depth = 0): GgufValue {
   if (type !== 'array') return readScalar(cur, type, field);
+  if (depth >= MAX_ARRAY_NESTING) {
+    throw new LlmkError(
+      'LLMK_E_FORMAT',
+      `${cur.path}: ${field} nests arrays more than ${MAX_ARRAY_NESTING} deep at offset ${cur.pos}`,
+      'the header is corrupt or hostile',
+    );
+  }
   const itemType = valueType(cur, `${field} item type`);
   // Each item takes at least one byte, so a count beyond the bytes left is a lie.
   const n = cur.count(`${field} array length`, cur.size - cur.pos);
   if (itemType === 'array') {
     const items: GgufValue[] = [];
-    for (let i = 0; i < n; i++) items.push(readValue(cur, 'array', `${field}[${i}]`));
+    for (let i = 0; i < n; i++) items.push(readValue(cur, 'array', `${field}[${i}]`, depth + 1));
     return { type, itemType, value: items };
   }
   const items: (number | bigint | boolean | string)[] = [];

@@ -15,11 +15,25 @@ export function readJsonObject(path: string): Record<string, unknown> {
   } catch (e) {
     throw new LlmkError(
       'LLMK_E_FORMAT',
-      `${path}: invalid JSON (${(e as Error).message})`,
+      `${path}: invalid JSON (${jsonSyntaxProblem(e)})`,
       'fix or re-save the file',
     );
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json))
     throw new LlmkError('LLMK_E_FORMAT', `${path} is not a JSON object`, 'config.json holds one object');
   return json as Record<string, unknown>;
+}
+
+/**
+ * What is wrong with text JSON.parse refused, without the input: V8 quotes the start of the text in
+ * its message ("Unexpected token 'r', "root:x:0:0:"... is not valid JSON"), which echoes raw bytes of
+ * a binary file, or the contents of whatever a path pointed at, into errors and logs. Only where.
+ */
+export function jsonSyntaxProblem(err: unknown): string {
+  const message = err instanceof Error ? err.message : '';
+  const position = /position (\d+)/.exec(message);
+  if (position) return `syntax error at character ${Number(position[1]) + 1}`;
+  if (/end of (?:JSON )?input/i.test(message)) return 'syntax error: unexpected end of input';
+  if (/^Unexpected token/.test(message)) return 'syntax error: unexpected character';
+  return 'syntax error';
 }

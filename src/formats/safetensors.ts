@@ -17,6 +17,7 @@ import { closeSync, fstatSync, openSync, readSync, renameSync, rmSync, writeSync
 import { endianness } from 'node:os';
 import { LlmkError } from '../errors.js';
 import { float32ToHalf, halfToFloat32 } from './half.js';
+import { jsonSyntaxProblem } from './json.js';
 import { openForRead } from './open.js';
 
 /** Every dtype of the format, in the order of the Rust `Dtype` enum (increasing alignment), with its size in bits. */
@@ -377,7 +378,8 @@ export function openSafetensors(path: string): SafetensorsSource {
     try {
       json = JSON.parse(text);
     } catch (e) {
-      throw formatError(path, `the header is not valid JSON (${(e as Error).message})`);
+      // The position only: V8's message quotes the header's bytes.
+      throw formatError(path, `the header is not valid JSON (${jsonSyntaxProblem(e)})`);
     }
     const { tensors, metadata } = parseSafetensorsHeader(path, json, 8 + headerLength, fileSize);
     return new SafetensorsFile(path, fd, tensors, metadata);

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LlmkError } from '../errors.js';
+import { jsonSyntaxProblem } from './json.js';
 import {
   openSafetensors,
   type SafetensorsInfo,
@@ -34,7 +35,7 @@ export function parseSafetensorsIndex(path: string, text: string): SafetensorsIn
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw bad(`not valid JSON (${(e as Error).message})`);
+    throw bad(`not valid JSON (${jsonSyntaxProblem(e)})`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw bad('not a JSON object');
   const { metadata, weight_map: map } = json as Record<string, unknown>;

@@ -6,7 +6,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { chromium, type Page } from 'playwright-core';
 import { startDashboard } from '../../src/track/dashboard/server.js';
 import { RunDir } from '../../src/track/run.js';
 
@@ -21,6 +21,20 @@ const ARGS = [
   '--disable-component-update',
   '--disable-sync',
 ];
+
+/**
+ * Polls a page-side expression until it is truthy. page.waitForFunction with a string predicate
+ * compiles it with eval inside the page, which the dashboard's Content-Security-Policy (script-src
+ * 'self', no 'unsafe-eval') refuses; page.evaluate goes through the DevTools protocol, which CSP
+ * does not govern. Expressions stay strings because this file has no DOM types.
+ */
+async function waitUntil(page: Page, expression: string, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${expression}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** A plausible training curve: loss decays with noise, lr warms up then decays. */
 function scalars(step: number, offset: number): Record<string, number> {
@@ -58,13 +72,14 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
     page.on('console', (msg) => {
       if (msg.type() === 'error') pageErrors.push(msg.text());
     });
-    await page.goto(dash.url);
+    // The page runs under its own strict CSP: a violation would be a console error, caught below.
+    const response = await page.goto(dash.url);
+    assert.match(response?.headers()['content-security-policy'] ?? '', /script-src 'self';/);
     // Page-side expressions are strings: they run in the page, where `document` exists (this file has no DOM lib).
     const pointsAre = (n: number) =>
-      page.waitForFunction(
+      waitUntil(
+        page,
         `Number(document.querySelector('.chart[data-metric="loss"]')?.getAttribute('data-points')) === ${n}`,
-        undefined,
-        { timeout: 20000 },
       );
     const lossPoints = async () =>
       Number(await page.getAttribute('.chart[data-metric="loss"]', 'data-points'));
@@ -105,7 +120,8 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
 
     // Wall-time x axis: same points, new axis label.
     await page.selectOption('#x-mode', 'time');
-    await page.waitForFunction(
+    await waitUntil(
+      page,
       `document.querySelector('.chart[data-metric="loss"] .u-legend')?.textContent.includes('wall time')`,
     );
     assert.equal(await lossPoints(), 120);
@@ -120,11 +136,7 @@ test('dashboard plots runs and grows the curve live in headless chromium', { tim
       last = last * 0.9 + 0.1 * scalars(i + 1, 0.25).loss;
       return last / (1 - 0.9 ** (i + 1));
     });
-    await page.waitForFunction(
-      `Math.abs(state.charts.get('loss').plot.data[1][59] - ${expected[59]}) < 1e-12`,
-      undefined,
-      { timeout: 20000 },
-    );
+    await waitUntil(page, `Math.abs(state.charts.get('loss').plot.data[1][59] - ${expected[59]}) < 1e-12`);
     const plotted = (await page.evaluate(`state.charts.get('loss').plot.data[1]`)) as number[];
     assert.equal(plotted.length, 60);
     for (let i = 0; i < 60; i++) {

@@ -104,6 +104,16 @@ function layout(p: Params, version: 0 | 1): Array<Slot | { skip: number }> {
   ];
 }
 
+/** The float count layout(p, version) adds up to, computed without building it. */
+function floatCount(p: Params, version: 0 | 1): number {
+  const hs = p.dim / p.nHead;
+  const kvDim = p.nKvHead * hs;
+  const perLayer = 2 * p.dim + 2 * p.dim * p.dim + 2 * kvDim * p.dim + 3 * p.hidden * p.dim;
+  const classifiers = p.shared ? 1 : 2;
+  const rope = version === 0 ? p.seqLen * hs : 0;
+  return p.nLayer * perLayer + classifiers * p.vocab * p.dim + p.dim + rope;
+}
+
 function toConfig(p: Params): LlamaConfig {
   return llamaConfig({
     vocabSize: p.vocab,
@@ -162,9 +172,10 @@ export function readLlama2c(path: string): Llama2cCheckpoint {
     }
     const shared = version === 1 ? head.readUInt8(36) === 1 : vocabRaw > 0;
     const p: Params = { dim, hidden, nLayer, nHead, nKvHead, vocab, seqLen, shared };
-    const slots = layout(p, version);
     const start = version === 1 ? V1_HEADER_BYTES : LEGACY_HEADER_BYTES;
-    const floats = slots.reduce((n, s) => n + ('skip' in s ? s.skip : s.size), 0);
+    // Sizes by arithmetic, before layout() builds per-layer lists: a 28-byte file declaring 2^24
+    // layers once made it build ~150M slot objects (minutes, then out of memory) before this check.
+    const floats = floatCount(p, version);
     const expected = start + 4 * floats;
     if (fileSize !== expected) {
       throw formatError(
@@ -172,6 +183,7 @@ export function readLlama2c(path: string): Llama2cCheckpoint {
         `${fileSize} bytes, but the header (dim ${dim}, hidden ${hidden}, ${nLayer} layers, vocab ${vocabRaw}, seq_len ${seqLen}${version === 1 ? `, shared ${shared}` : ''}) implies ${expected}`,
       );
     }
+    const slots = layout(p, version);
     const weights = new Map<string, Float32Array>();
     let pos = start;
     for (const slot of slots) {

@@ -85,3 +85,28 @@ test('watchPath reports a file created after watching began', { timeout: 10000 }
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('MetricsTail skips a line over maxLineBytes with a warning instead of buffering it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'llmk-tail-'));
+  try {
+    const path = join(dir, 'metrics.jsonl');
+    const long = `{"step":1,"note":"${'x'.repeat(5000)}"}\n`;
+    writeFileSync(path, `${long}{"step":2,"wall_time":2,"loss":1}\n`);
+    const tail = new MetricsTail(path, 0, 0, { maxLineBytes: 1000 });
+    const rows: number[] = [];
+    const warnings: string[] = [];
+    for (let more = true, i = 0; more && i < 10; i++) {
+      const chunk = tail.read(256);
+      rows.push(...chunk.rows.map((r) => r.step));
+      warnings.push(...chunk.warnings);
+      more = chunk.more;
+    }
+    assert.deepEqual(rows, [2]);
+    assert.deepEqual(warnings, ['metrics.jsonl line 1: over 1000 bytes; skipped']);
+    // A resume position must be a byte offset and a line count.
+    assert.throws(() => new MetricsTail(path, -5, 0), /LLMK_E_ARG/);
+    assert.throws(() => new MetricsTail(path, 1.5, 0), /LLMK_E_ARG/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
