@@ -79,6 +79,11 @@ export interface FinetuneOptions {
   progress?: ProgressMode;
   /** Called after every evaluation (e.g. to print the curve as it grows). */
   onEval?: (info: EvalInfo) => void;
+  /**
+   * Wraps the task objective before training (adversarial training: src/robust's
+   * AdversarialObjective). Injected by the caller, as train/ sits below robust/.
+   */
+  wrapObjective?: (objective: Objective) => Objective;
 }
 
 export interface FinetuneResult {
@@ -311,7 +316,7 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
   let best: EvalInfo | null = null;
   const trainer = new Trainer(
     engine,
-    objective,
+    options.wrapObjective ? options.wrapObjective(objective) : objective,
     { progress: options.progress ?? 'bar', ...options.trainer, seed },
     {
       callbacks: {

@@ -9,6 +9,11 @@ import { LlmkError } from '../../errors.js';
 import type { SpanScheme } from '../../eval/spans.js';
 import { classifyTexts, evaluateTask, loadTaskModel, tagEntities } from '../../infer/pipelines.js';
 import type { BertConfigInput } from '../../models/bert/config.js';
+import {
+  type AdversarialMethod,
+  AdversarialObjective,
+  resolveAdversarialOptions,
+} from '../../robust/adversarial.js';
 import { createEngine } from '../../tensor/create.js';
 import type { ProgressMode } from '../../track/progress.js';
 import { finetune, primaryMetric, type TaskName } from '../../train/finetune.js';
@@ -91,6 +96,10 @@ export function registerFinetune(program: Command): void {
     .option('--classifier-dropout <p>')
     .option('--token-dropout <p>', 'replace training input tokens by [UNK] at this rate (word dropout)', '0')
     .option('--seed <n>', '', '1337')
+    .option('--adversarial <method>', 'adversarial training on the word embeddings: fgm | pgd | freelb')
+    .option('--adv-epsilon <x>', 'perturbation norm (FGM) or ball radius (PGD, FreeLB), per example', '1.0')
+    .option('--adv-steps <n>', 'PGD/FreeLB ascent steps', '3')
+    .option('--adv-alpha <x>', 'PGD/FreeLB step size', '0.3')
     .option('--progress <mode>', 'bar | json | quiet', 'bar')
     .option('--json <file>', 'write the result (curve, best metrics, wall time) as JSON')
     .action(async (o: Record<string, string | boolean | undefined>) => {
@@ -100,6 +109,17 @@ export function registerFinetune(program: Command): void {
       const cw = s('classWeights');
       const steps = num(s('steps'), '--steps') as number;
       const engine = createEngine();
+      const adv = s('adversarial');
+      const advOptions = adv
+        ? {
+            method: adv as AdversarialMethod,
+            epsilon: num(s('advEpsilon'), '--adv-epsilon') as number,
+            steps: num(s('advSteps'), '--adv-steps'),
+            alpha: num(s('advAlpha'), '--adv-alpha'),
+          }
+        : null;
+      // Validate before reading data: a bad ε or step count fails at once.
+      if (advOptions) resolveAdversarialOptions(advOptions);
       process.stderr.write(
         `llmk finetune: backend ${engine.backend.name}, ${engine.backend.threads()} thread(s)\n`,
       );
@@ -132,6 +152,9 @@ export function registerFinetune(program: Command): void {
         classifierDropout: num(s('classifierDropout'), '--classifier-dropout'),
         tokenDropout: num(s('tokenDropout'), '--token-dropout'),
         progress: s('progress') as ProgressMode,
+        wrapObjective: advOptions
+          ? (objective) => new AdversarialObjective(engine, objective, advOptions)
+          : undefined,
         onEval: (h) =>
           process.stderr.write(
             `eval step ${h.step}: ${Object.entries(h.metrics)
