@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ClassificationFormat } from '../../data/tasks.js';
+import { type ClassificationFormat, readClassificationFile, readNerFile } from '../../data/tasks.js';
 import { LlmkError } from '../../errors.js';
 import type { SpanScheme } from '../../eval/spans.js';
 import { classifyTexts, evaluateTask, loadTaskModel, tagEntities } from '../../infer/pipelines.js';
@@ -14,6 +14,8 @@ import {
   AdversarialObjective,
   resolveAdversarialOptions,
 } from '../../robust/adversarial.js';
+import { evaluateUnderAttack } from '../../robust/evaluate.js';
+import type { AttackName } from '../../robust/perturb.js';
 import { createEngine } from '../../tensor/create.js';
 import type { ProgressMode } from '../../track/progress.js';
 import { finetune, primaryMetric, type TaskName } from '../../train/finetune.js';
@@ -208,6 +210,12 @@ export function registerEval(program: Command): void {
     .option('--label-column <name>')
     .option('--separator <s>')
     .option('--label-separator <s>')
+    .option(
+      '--attack <name>',
+      'also score seeded perturbations: typo | charswap | synonym | homoglyph | punct',
+    )
+    .option('--attack-rate <x>', 'share of words (Chinese: characters) changed per example', '0.1')
+    .option('--seed <n>', 'attack seed', '0')
     .option('--json <file>', 'write the metrics as JSON')
     .action(async (o: Record<string, string | undefined>) => {
       const engine = createEngine();
@@ -235,11 +243,38 @@ export function registerEval(program: Command): void {
         out.push(
           `${c.label.padEnd(14)} ${pct(c.precision)}     ${pct(c.recall)}     ${pct(c.f1)}     ${c.support}`,
         );
+      let attack: Awaited<ReturnType<typeof evaluateUnderAttack>> | null = null;
+      if (o.attack) {
+        const read = {
+          format: format as ClassificationFormat,
+          textColumn: o.textColumn,
+          pairColumn: o.pairColumn,
+          labelColumn: o.labelColumn,
+          separator: o.separator,
+          labelSeparator: o.labelSeparator,
+        };
+        const data =
+          task === 'ner'
+            ? await readNerFile(o.data as string, format as 'conll' | 'bmes')
+            : await readClassificationFile(o.data as string, read);
+        attack = await evaluateUnderAttack(tm, data, {
+          attack: o.attack as AttackName,
+          rate: num(o.attackRate, '--attack-rate'),
+          seed: num(o.seed, '--seed'),
+        });
+        out.push('', `attack ${attack.attack} (rate ${attack.rate}, seed ${attack.seed})`);
+        for (const k of Object.keys(attack.clean))
+          out.push(`${k.padEnd(12)} clean ${pct(attack.clean[k])}  attacked ${pct(attack.attacked[k])}`);
+        out.push(
+          `success rate ${pct(attack.successRate)}  (${attack.perturbedExamples} examples perturbed, ${attack.wordsChanged.toFixed(2)} words each)`,
+        );
+        for (const x of attack.samples.slice(0, 2)) out.push(`  ${x.clean}\n→ ${x.attacked}`);
+      }
       process.stdout.write(`${out.join('\n')}\n`);
       if (o.json)
         writeFileSync(
           o.json,
-          `${JSON.stringify({ ...r.metrics, examples: r.examples, per_class: r.perClass, confusion: r.confusion }, null, 2)}\n`,
+          `${JSON.stringify({ ...r.metrics, examples: r.examples, per_class: r.perClass, confusion: r.confusion, ...(attack ? { attack } : {}) }, null, 2)}\n`,
         );
     });
 }
