@@ -277,6 +277,9 @@ export class AdversarialObjective implements Objective {
       remove();
       const dt = delta as Tensor | null;
       if (dt) {
+        // The returned loss's graph still lists δ as an input of `add`, whose backward needs no
+        // values; without requiresGrad the Trainer's backward gives it no (leaked) gradient buffer.
+        dt.requiresGrad = false;
         dt.grad?.dispose();
         dt.grad = null;
         dt.dispose();
