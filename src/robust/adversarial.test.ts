@@ -209,6 +209,17 @@ test('works with the NER objective (token-level loss) and reports the clean loss
   assert.ok(info.loss >= clean - 1e-6, `adversarial loss ${info.loss} ≥ clean ${clean} (ascent)`);
 });
 
+test('memory is flat across adversarial steps (δ and its gradient are released)', () => {
+  for (const method of ['fgm', 'pgd', 'freelb'] as const) {
+    const adv = new AdversarialObjective(engine, classifier().objective, { method, epsilon: 0.5, steps: 2 });
+    const t = new Trainer(engine, adv, { ...trainerOptions, steps: 8 });
+    for (let i = 0; i < 3; i++) t.trainStep(); // warm the pool up for every batch length
+    const live = engine.stats().liveBytes;
+    for (let i = 0; i < 4; i++) t.trainStep();
+    assert.equal(engine.stats().liveBytes, live, `${method}: live bytes after 4 more steps`);
+  }
+});
+
 test('bad input: ε ≤ 0, steps < 1, an unknown method are typed errors', () => {
   const { objective } = classifier();
   const bad: AdversarialOptions[] = [
