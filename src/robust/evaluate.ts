@@ -57,12 +57,16 @@ interface Scored {
   correct: boolean[];
 }
 
-async function scoreClassification(tm: AttackedModel, data: readonly TextExample[]): Promise<Scored> {
+async function scoreClassification(
+  tm: AttackedModel,
+  data: readonly TextExample[],
+  batchSize: number,
+): Promise<Scored> {
   const { model, tokenizer, task } = tm;
   const enc = await encodeClassification(tokenizer, data, task.labels, task.maxLength);
   const p = model.engine.noGrad(() =>
     predictClassification(model as BertForSequenceClassification, enc, {
-      batchSize: 32,
+      batchSize,
       padId: tokenizer.padId() ?? 0,
       multiLabel: task.multiLabel,
     }),
@@ -75,7 +79,11 @@ async function scoreClassification(tm: AttackedModel, data: readonly TextExample
   return { metrics: classificationMetrics(gold, p.predicted, task.labels, task.multiLabel), correct };
 }
 
-async function scoreNer(tm: AttackedModel, data: readonly TaggedExample[]): Promise<Scored> {
+async function scoreNer(
+  tm: AttackedModel,
+  data: readonly TaggedExample[],
+  batchSize: number,
+): Promise<Scored> {
   const { model, tokenizer, task } = tm;
   const enc = await encodeNer(tokenizer, data, task.labels, {
     maxLength: task.maxLength,
@@ -84,7 +92,7 @@ async function scoreNer(tm: AttackedModel, data: readonly TaggedExample[]): Prom
   const scheme = (task.scheme ?? 'IOB2') as SpanScheme;
   const p = model.engine.noGrad(() =>
     predictTokens(model as BertForTokenClassification, enc, {
-      batchSize: 32,
+      batchSize,
       padId: tokenizer.padId() ?? 0,
       fallback: Math.max(0, task.labels.indexOf('O')),
       constraints: tagConstraints(task.labels, scheme),
@@ -107,6 +115,7 @@ export async function evaluateUnderAttack(
 ): Promise<RobustnessReport> {
   const rate = options.rate ?? 0.1;
   const seed = options.seed ?? 0;
+  const batchSize = options.batchSize ?? 32;
   checkAttack(options.attack, rate);
   if (data.length === 0)
     throw new LlmkError(
@@ -133,8 +142,8 @@ export async function evaluateUnderAttack(
         });
       return { ...s, tokens: r.units };
     });
-    clean = await scoreNer(tm, sents);
-    attacked = await scoreNer(tm, adv);
+    clean = await scoreNer(tm, sents, batchSize);
+    attacked = await scoreNer(tm, adv, batchSize);
   } else {
     const texts = data as readonly TextExample[];
     const adv = texts.map((e, i) => {
@@ -147,8 +156,8 @@ export async function evaluateUnderAttack(
       if (samples.length < 5 && n > 0) samples.push({ clean: e.text, attacked: a.text });
       return { ...e, text: a.text, ...(b ? { pair: b.text } : {}) };
     });
-    clean = await scoreClassification(tm, texts);
-    attacked = await scoreClassification(tm, adv);
+    clean = await scoreClassification(tm, texts, batchSize);
+    attacked = await scoreClassification(tm, adv, batchSize);
   }
   let right = 0;
   let flipped = 0;
