@@ -10,6 +10,7 @@ import { registerBench } from './commands/bench.js';
 import { registerConvert } from './commands/convert.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerData } from './commands/data.js';
+import { registerExplain } from './commands/explain.js';
 import { registerEval, registerFinetune, registerPredict } from './commands/finetune.js';
 import { anyModelLoader, registerGenerate } from './commands/generate.js';
 import { registerInspect } from './commands/inspect.js';
@@ -36,6 +37,7 @@ function buildProgram(): Command {
   registerFinetune(program);
   registerEval(program);
   registerPredict(program);
+  registerExplain(program);
   registerGenerate(program, anyModelLoader);
   registerConvert(program);
   registerInspect(program);

@@ -93,6 +93,11 @@ export interface FinetuneOptions {
   peft?: Partial<LoraConfig> | null;
   /** Called once the model is ready, before training (trainable and total parameter counts). */
   onModel?: (info: { trainable: number; total: number; percent: number }) => void;
+  /**
+   * Wraps the task objective before training (adversarial training: src/robust's
+   * AdversarialObjective). Injected by the caller, as train/ sits below robust/.
+   */
+  wrapObjective?: (objective: Objective) => Objective;
 }
 
 export interface FinetuneResult {
@@ -355,7 +360,7 @@ export async function finetune(engine: Engine, options: FinetuneOptions): Promis
   let best: EvalInfo | null = null;
   const trainer = new Trainer(
     engine,
-    objective,
+    options.wrapObjective ? options.wrapObjective(objective) : objective,
     { progress: options.progress ?? 'bar', ...options.trainer, seed },
     {
       callbacks: {

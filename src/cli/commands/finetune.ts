@@ -4,13 +4,20 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { ClassificationFormat } from '../../data/tasks.js';
+import { type ClassificationFormat, readClassificationFile, readNerFile } from '../../data/tasks.js';
 import { LlmkError } from '../../errors.js';
 import type { SpanScheme } from '../../eval/spans.js';
 import { checkInputFile, checkOutput, writeOutputFile } from '../../formats/output.js';
 import { classifyTexts, evaluateTask, loadTaskModel, tagEntities } from '../../infer/pipelines.js';
 import type { BertConfigInput } from '../../models/bert/config.js';
 import { type LoraConfig, loraConfigFromJson } from '../../peft/config.js';
+import {
+  type AdversarialMethod,
+  AdversarialObjective,
+  resolveAdversarialOptions,
+} from '../../robust/adversarial.js';
+import { evaluateUnderAttack } from '../../robust/evaluate.js';
+import type { AttackName } from '../../robust/perturb.js';
 import { createEngine } from '../../tensor/create.js';
 import type { ProgressMode } from '../../track/progress.js';
 import { finetune, primaryMetric, type TaskName } from '../../train/finetune.js';
@@ -134,6 +141,10 @@ export function registerFinetune(program: Command): void {
     .option('--classifier-dropout <p>')
     .option('--token-dropout <p>', 'replace training input tokens by [UNK] at this rate (word dropout)', '0')
     .option('--seed <n>', '', '1337')
+    .option('--adversarial <method>', 'adversarial training on the word embeddings: fgm | pgd | freelb')
+    .option('--adv-epsilon <x>', 'perturbation norm (FGM) or ball radius (PGD, FreeLB), per example', '1.0')
+    .option('--adv-steps <n>', 'PGD/FreeLB ascent steps', '3')
+    .option('--adv-alpha <x>', 'PGD/FreeLB step size', '0.3')
     .option('--progress <mode>', 'bar | json | quiet', 'bar')
     .option('--json <file>', 'write the result (curve, best metrics, wall time) as JSON')
     .option('--labels <list>', 'comma-separated label set (default: the labels of the training data)')
@@ -168,6 +179,17 @@ export function registerFinetune(program: Command): void {
       if (peft && s('lr') === undefined)
         process.stderr.write(`llmk finetune: LoRA learning rate ${lr} (pass --lr to change)\n`);
       const engine = createEngine();
+      const adv = s('adversarial');
+      const advOptions = adv
+        ? {
+            method: adv as AdversarialMethod,
+            epsilon: readNumber(s('advEpsilon'), '--adv-epsilon', { example: 1 }) as number,
+            steps: readInt(s('advSteps'), '--adv-steps', { example: 3 }),
+            alpha: readNumber(s('advAlpha'), '--adv-alpha', { example: 0.3 }),
+          }
+        : null;
+      // Validate before reading data: a bad ε or step count fails at once.
+      if (advOptions) resolveAdversarialOptions(advOptions);
       process.stderr.write(
         `llmk finetune: backend ${engine.backend.name}, ${engine.backend.threads()} thread(s)\n`,
       );
@@ -214,6 +236,9 @@ export function registerFinetune(program: Command): void {
           process.stderr.write(
             `trainable params: ${c.trainable.toLocaleString('en-US')} || all params: ${c.total.toLocaleString('en-US')} || trainable%: ${c.percent.toFixed(4)}\n`,
           ),
+        wrapObjective: advOptions
+          ? (objective) => new AdversarialObjective(engine, objective, advOptions)
+          : undefined,
         onEval: (h) =>
           process.stderr.write(
             `eval step ${h.step}: ${Object.entries(h.metrics)
@@ -272,6 +297,12 @@ export function registerEval(program: Command): void {
     .option('--label-column <name>')
     .option('--separator <s>')
     .option('--label-separator <s>')
+    .option(
+      '--attack <name>',
+      'also score seeded perturbations: typo | charswap | synonym | homoglyph | punct',
+    )
+    .option('--attack-rate <x>', 'share of words (Chinese: characters) changed per example', '0.1')
+    .option('--seed <n>', 'attack seed', '0')
     .option('--json <file>', 'write the metrics as JSON')
     .option('--force', 'replace an existing --json file')
     .action(async (o: Record<string, string | undefined>) => {
@@ -308,11 +339,38 @@ export function registerEval(program: Command): void {
         out.push(
           `${c.label.padEnd(14)} ${pct(c.precision)}     ${pct(c.recall)}     ${pct(c.f1)}     ${c.support}`,
         );
+      let attack: Awaited<ReturnType<typeof evaluateUnderAttack>> | null = null;
+      if (o.attack) {
+        const read = {
+          format: format as ClassificationFormat,
+          textColumn: o.textColumn,
+          pairColumn: o.pairColumn,
+          labelColumn: o.labelColumn,
+          separator: o.separator,
+          labelSeparator: o.labelSeparator,
+        };
+        const data =
+          task === 'ner'
+            ? await readNerFile(o.data as string, format as 'conll' | 'bmes')
+            : await readClassificationFile(o.data as string, read);
+        attack = await evaluateUnderAttack(tm, data, {
+          attack: o.attack as AttackName,
+          rate: readNumber(o.attackRate, '--attack-rate', { min: 0, max: 1, example: 0.1 }),
+          seed: readInt(o.seed, '--seed', { example: 0 }),
+        });
+        out.push('', `attack ${attack.attack} (rate ${attack.rate}, seed ${attack.seed})`);
+        for (const k of Object.keys(attack.clean))
+          out.push(`${k.padEnd(12)} clean ${pct(attack.clean[k])}  attacked ${pct(attack.attacked[k])}`);
+        out.push(
+          `success rate ${pct(attack.successRate)}  (${attack.perturbedExamples} examples perturbed, ${attack.wordsChanged.toFixed(2)} words each)`,
+        );
+        for (const x of attack.samples.slice(0, 2)) out.push(`  ${x.clean}\n→ ${x.attacked}`);
+      }
       process.stdout.write(`${out.join('\n')}\n`);
       if (o.json)
         writeOutputFile(
           { path: o.json, force: o.force !== undefined, flag: '--json' },
-          `${JSON.stringify({ ...r.metrics, examples: r.examples, per_class: r.perClass, confusion: r.confusion }, null, 2)}\n`,
+          `${JSON.stringify({ ...r.metrics, examples: r.examples, per_class: r.perClass, confusion: r.confusion, ...(attack ? { attack } : {}) }, null, 2)}\n`,
         );
     });
 }
