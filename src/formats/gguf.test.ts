@@ -181,6 +181,14 @@ test('readGguf: truncated file, lying counts, bad magic and missing file are typ
     'LLMK_E_FORMAT',
     /lying\.gguf: truncated or corrupt GGUF: metadata_kv_count = 1099511627776/,
   ]);
+  const understated = Buffer.from(full);
+  understated.writeBigUInt64LE(understated.readBigUInt64LE(8) - 1n, 8); // tensor_count one short
+  cases.push([
+    'understated.gguf',
+    understated,
+    'LLMK_E_FORMAT',
+    /understated\.gguf: .*tensor_count \(\d+\) is probably understated/,
+  ]);
   for (const [name, bytes, code, message] of cases) {
     const path = join(dir, name);
     writeFileSync(path, bytes);

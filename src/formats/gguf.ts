@@ -321,6 +321,28 @@ export function readGguf(path: string): GgufFile {
         );
       }
     }
+    // Tensor data must not overlap, and the file must end where the last tensor's (padded) data
+    // does: more bytes than one alignment pad after it mean tensors the header did not count (an
+    // understated tensor_count shifts the data section into the unread tensor infos).
+    let end = dataOffset;
+    for (const t of [...tensors].sort((a, b) => a.offset - b.offset)) {
+      if (!Number.isFinite(t.byteLength)) continue;
+      if (dataOffset + t.offset < end) {
+        throw new LlmkError(
+          'LLMK_E_FORMAT',
+          `${path}: tensor '${t.name}' overlaps the tensor before it`,
+          'the file is corrupt; re-export it',
+        );
+      }
+      end = dataOffset + t.offset + t.byteLength;
+    }
+    if (tensors.every((t) => Number.isFinite(t.byteLength)) && size - end >= alignment) {
+      throw new LlmkError(
+        'LLMK_E_FORMAT',
+        `${path}: ${size - end} bytes follow the last tensor's data; the header's tensor_count (${tensorCount}) is probably understated`,
+        'the file is corrupt or was edited; re-export it',
+      );
+    }
     return { path, version, metadata, tensors, dataOffset, alignment, fileSize: size };
   } finally {
     closeSync(fd);

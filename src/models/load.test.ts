@@ -12,6 +12,7 @@ import { gptConfig } from './gpt/config.js';
 import { GPT } from './gpt/model.js';
 import type { LlamaConfig } from './llama/config.js';
 import { llamaConfig } from './llama/config.js';
+import { llamaToGguf } from './llama/gguf.js';
 import { Llama } from './llama/model.js';
 import { loadModel as fromPretrained } from './load.js';
 import { familyForModelType } from './registry.js';
@@ -233,4 +234,42 @@ test('config.json fields: unknown or unsupported ones are errors naming the fiel
     () => configFromHf({ ...gpt2, add_cross_attention: true }, 'g.json'),
     code('LLMK_E_CONFIG', "'add_cross_attention'"),
   );
+});
+
+test('sizes a config or GGUF header declares beyond its weights fail at once, before allocating', () => {
+  const gptDir = join(root, 'sizes-gpt');
+  savePretrained(
+    gptDir,
+    new GPT(engine, gptConfig({ vocabSize: 11, nCtx: 8, nLayer: 1, nHead: 2, nEmbd: 8 })),
+  );
+  const base = JSON.parse(readFileSync(join(gptDir, 'config.json'), 'utf8')) as Record<string, unknown>;
+  const llamaDir = join(root, 'sizes-llama');
+  savePretrained(llamaDir, new Llama(engine, tinyLlama, { rng: new Rng(7) }));
+  const llamaBase = JSON.parse(readFileSync(join(llamaDir, 'config.json'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+  const cases: Array<[string, Record<string, unknown>]> = [
+    [gptDir, { ...base, n_positions: 1e8, n_ctx: 1e8 }],
+    [gptDir, { ...base, n_embd: 1e6 }],
+    [gptDir, { ...base, vocab_size: 2e9 }],
+    [llamaDir, { ...llamaBase, num_hidden_layers: 100000 }],
+  ];
+  for (const [dir, config] of cases) {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
+    const t0 = performance.now();
+    assert.throws(() => fromPretrained(engine, dir), code('LLMK_E_CHECKPOINT', 'larger than its weights'));
+    // A typed error in well under a second (these configs used to allocate for minutes).
+    assert.ok(performance.now() - t0 < 5000, `${JSON.stringify(config).slice(0, 60)} took too long`);
+  }
+  // GGUF: llama.block_count = 100000 over the tensors of a 2-layer model.
+  const gguf = Buffer.from(
+    llamaToGguf(new Llama(engine, tinyLlama, { rng: new Rng(8) }), { type: 'f32', tokenizer: null }),
+  );
+  const key = Buffer.from('llama.block_count');
+  const at = gguf.indexOf(key) + key.length + 4; // the u32 value after the key and its type id
+  gguf.writeUInt32LE(100000, at);
+  const path = join(root, 'sizes.gguf');
+  writeFileSync(path, gguf);
+  assert.throws(() => fromPretrained(engine, path), code('LLMK_E_CHECKPOINT', 'larger than its weights'));
 });

@@ -23,6 +23,7 @@ import { tokenizerFromGguf } from '../tokenize/gguf-vocab.js';
 import { LLAMA2C_BOS, LLAMA2C_EOS, Llama2cTokenizer } from '../tokenize/llama2c.js';
 import { loadTokenizer, tokenizerInDir } from '../tokenize/load.js';
 import type { Tokenizer } from '../tokenize/types.js';
+import { buildWithin } from './budget.js';
 import { type CausalLMModel, isCausalLM } from './causal-lm.js';
 import type { BuildOptions, BuiltModel } from './family.js';
 import { llama2cTokenizerFromGguf, llamaFromGguf } from './llama/gguf.js';
@@ -137,13 +138,24 @@ function loadHfDir(engine: Engine, dir: string, options: LoadModelOptions): Load
   const configPath = join(dir, 'config.json');
   const json = readJsonObject(configPath);
   const family = familyForModelType(json.model_type, configPath);
-  const built = family.build(engine, json, configPath, options);
   const source = openSafetensorsDir(dir);
   try {
+    const fileBytes = source.keys().reduce((n, k) => n + 4 * numelOf(source.info(k).shape), 0);
+    const built = buildWithin(engine, fileBytes, configPath, () =>
+      family.build(engine, json, configPath, options),
+    );
     loadWeights(built, source, family.weightNames(source.keys()), dir);
+    return finishHf(built, dir, options);
   } finally {
     source.close();
   }
+}
+
+function numelOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function finishHf(built: BuiltModel, dir: string, options: LoadModelOptions): LoadedModel {
   built.model.eval();
   // generation_config.json's special ids win over config.json's, as in transformers' generate().
   const gen = generationIds(dir);

@@ -26,6 +26,8 @@ export class Engine {
   readonly rng: Rng;
   private readonly scopes: Scope[] = [];
   private gradEnabled = true;
+  /** Bytes `empty` may still allocate inside withAllocationBudget (null: unbounded). */
+  private budget: { left: number; onExceed: (bytes: number) => Error } | null = null;
 
   constructor(backend: Backend, seed = 0) {
     this.backend = backend;
@@ -33,6 +35,24 @@ export class Engine {
   }
 
   // ---- creation ----
+
+  /**
+   * Runs `fn` with at most `bytes` of new tensors; the allocation that would pass the budget throws
+   * `onExceed(itsBytes)` before any memory is taken. Loaders build a model under the bytes its file
+   * can fill, so a config that declares a huge model fails at once instead of allocating for minutes.
+   */
+  withAllocationBudget<T>(bytes: number, onExceed: (bytes: number) => Error, fn: () => T): T {
+    const outer = this.budget;
+    const inner = { left: Math.min(bytes, outer?.left ?? Number.POSITIVE_INFINITY), onExceed };
+    const start = inner.left;
+    this.budget = inner;
+    try {
+      return fn();
+    } finally {
+      if (outer) outer.left -= start - inner.left;
+      this.budget = outer;
+    }
+  }
 
   /** A new tensor from the pool (zero-filled unless `uninitialized`). */
   empty(shape: readonly number[], dtype: DType = 'f32', options: EmptyOptions = {}): Tensor {
@@ -44,7 +64,13 @@ export class Engine {
         'dimensions must be non-negative integers',
       );
     }
-    const data = this.pool.acquire(dtype, numel(shape), !options.uninitialized);
+    const n = numel(shape);
+    if (this.budget) {
+      const bytes = n * (dtype === 'f64' ? 8 : 4);
+      if (bytes > this.budget.left) throw this.budget.onExceed(bytes);
+      this.budget.left -= bytes;
+    }
+    const data = this.pool.acquire(dtype, n, !options.uninitialized);
     const t = new Tensor(this, new Storage(data, true), [...shape], dtype);
     if (!options.persistent) this.track(t);
     return t;

@@ -13,6 +13,7 @@ import { type GgufFile, ggufNumber, ggufString, readGguf, readGgufTensor } from 
 import { type GgufWriteTensor, type GgufWriteValue, serializeGguf } from '../../formats/gguf-write.js';
 import type { Engine } from '../../tensor/engine.js';
 import { LLAMA2C_BOS, LLAMA2C_EOS, Llama2cTokenizer } from '../../tokenize/llama2c.js';
+import { buildWithin } from '../budget.js';
 import { type LlamaConfig, llamaConfig } from './config.js';
 import { Llama } from './model.js';
 import { halfToInterleaved, interleavedToHalf } from './rope-permute.js';
@@ -182,7 +183,8 @@ export function llama2cTokenizerFromGguf(file: GgufFile): Llama2cTokenizer | nul
 export function llamaFromGguf(engine: Engine, path: string): { model: Llama; file: GgufFile } {
   const file = readGguf(path);
   const config = llamaConfigFromGguf(file);
-  const model = new Llama(engine, config, { init: 'empty' });
+  const fileBytes = file.tensors.reduce((n, t) => n + 4 * t.shape.reduce((a, b) => a * b, 1), 0);
+  const model = buildWithin(engine, fileBytes, path, () => new Llama(engine, config, { init: 'empty' }));
   const state = model.stateDict();
   const byGguf = new Map<string, string>();
   for (const name of state.keys()) byGguf.set(ggufName(name), name);
