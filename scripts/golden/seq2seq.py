@@ -419,6 +419,8 @@ def write_model(name, cfg, gen):
     logits, _ = decode(leaf, cfg, dec_in, enc, mask)
     loss = F.cross_entropy(logits.reshape(-1, V), labels.reshape(-1), ignore_index=-100)
     loss.backward()
+    loss_ls = F.cross_entropy(logits.detach().reshape(-1, V), labels.reshape(-1), ignore_index=-100,
+                              label_smoothing=0.1)
     with torch.no_grad():
         past, steps = None, []
         for t in range(dec_in.shape[1]):
@@ -443,6 +445,7 @@ def write_model(name, cfg, gen):
         'input.labels': labels.to(torch.int32), 'input.decoder_input_ids': dec_in.to(torch.int32),
         'out.encoder': enc.detach().clone(), 'out.logits': logits.detach().clone(),
         'out.step_logits': step_logits.clone(), 'out.loss': loss.detach().reshape(1).clone(),
+        'out.loss_label_smoothing_0.1': loss_ls.reshape(1).clone(),
     }
     for g in grads:
         golden['grad.' + g] = leaf[g].grad.clone()

@@ -143,6 +143,7 @@ function reorderRows(buf: Tensor, rows: readonly number[]): void {
       'give one source row index in [0, B) per row',
     );
   }
+  if (rows.every((r, b) => r === b)) return;
   const v = buf.values();
   const n = v.length / B;
   const old = v.slice();

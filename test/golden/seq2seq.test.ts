@@ -18,6 +18,7 @@ import { test } from 'node:test';
 import { readSafetensors } from '../../src/formats/safetensors.js';
 import { generateSeq2Seq, type Seq2SeqGenerateOptions } from '../../src/infer/seq2seq.js';
 import { asBart } from '../../src/models/bart/hf.js';
+import { shiftTokensRight } from '../../src/models/bart/model.js';
 import { loadModel } from '../../src/models/load.js';
 import { saveModel } from '../../src/models/save.js';
 import { createEngine } from '../../src/tensor/create.js';
@@ -110,6 +111,26 @@ for (const name of ['bart', 'marian']) {
       const loss = crossEntropy(reshape(logits, [B * T, V]), reshape(labels, [B * T]), { ignoreIndex: -100 });
       assert.ok(Math.abs(loss.item() - want('out.loss')[0]) < TOL, `loss ${loss.item()}`);
       loss.backward();
+      // model.loss: labels shifted right into decoder inputs, −100 ignored, PyTorch's label smoothing.
+      const labelsShifted = shiftTokensRight(
+        labels,
+        model.config.padTokenId,
+        model.config.decoderStartTokenId,
+      );
+      assert.deepEqual(
+        Array.from(labelsShifted.toArray()),
+        Array.from(golden.get('input.decoder_input_ids')!.data),
+      );
+      const inputs = {
+        inputIds: input('input.input_ids'),
+        attentionMask: input('input.attention_mask'),
+        decoderInputIds: labelsShifted,
+      };
+      const smoothed = engine.noGrad(() => model.loss(inputs, labels, { labelSmoothing: 0.1 }).item());
+      assert.ok(
+        Math.abs(smoothed - want('out.loss_label_smoothing_0.1')[0]) < TOL,
+        `smoothed loss ${smoothed}`,
+      );
     });
     const state = model.stateDict();
     const names = [...golden.keys()].filter((k) => k.startsWith('grad.'));

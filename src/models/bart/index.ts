@@ -23,5 +23,6 @@ export {
   Seq2SeqCache,
   type Seq2SeqDecodeOptions,
   type Seq2SeqInputs,
+  shiftTokensRight,
 } from './model.js';
 export { SinusoidalPositions } from './positions.js';

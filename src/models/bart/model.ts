@@ -15,7 +15,7 @@ import { Embedding, type InitMode, LayerNorm, Linear } from '../../nn/layers.js'
 import { Module, ModuleList } from '../../nn/module.js';
 import type { Engine } from '../../tensor/engine.js';
 import { add, gelu, relu, scale, silu } from '../../tensor/ops/elementwise.js';
-import { attention, dropout } from '../../tensor/ops/fused.js';
+import { attention, crossEntropy, dropout } from '../../tensor/ops/fused.js';
 import { contiguous, reshape, transpose } from '../../tensor/ops/shape.js';
 import type { Rng } from '../../tensor/random.js';
 import { shapeString, type Tensor } from '../../tensor/tensor.js';
@@ -41,10 +41,12 @@ export class Seq2SeqCache {
     return this.self.length;
   }
 
-  /** Beam search: row b of every cache becomes row rows[b]. */
+  /**
+   * Beam search: row b of the self-attention cache becomes row rows[b]. The cross cache is left as
+   * it is: beams move only among the rows of their own source, which hold the same encoder keys.
+   */
   reorder(rows: readonly number[]): void {
     this.self.reorder(rows);
-    this.cross?.reorder(rows);
   }
 
   dispose(): void {
@@ -451,6 +453,21 @@ export class BartForConditionalGeneration extends Module {
   }
 
   /**
+   * Teacher-forced loss: mean cross-entropy of the logits for `inputs` against labels (B, T) — the
+   * decoder inputs are the labels shifted right (`shiftTokensRight`); labels equal to −100 are
+   * ignored; `labelSmoothing` ε mixes ε/V uniform into the target as PyTorch's CrossEntropyLoss
+   * (what HF's Seq2SeqTrainer `label_smoothing_factor` amounts to over non-ignored tokens).
+   */
+  loss(inputs: Seq2SeqInputs, labels: Tensor, options: { labelSmoothing?: number } = {}): Tensor {
+    const logits = this.call(inputs); // (B, T, V)
+    const [B, T, V] = logits.shape;
+    return crossEntropy(reshape(logits, [B * T, V]), reshape(labels, [B * T]), {
+      ignoreIndex: -100,
+      labelSmoothing: options.labelSmoothing ?? 0,
+    }); // ()
+  }
+
+  /**
    * Fills the cross-attention part of `cache` from the encoder output (B, S, C) — once per
    * generation — so decoding steps need no encoder output.
    */
@@ -478,4 +495,24 @@ function checkIds(ids: Tensor, what: string): void {
       'pass ids as engine.tensor(Int32Array, [B, T], "i32")',
     );
   }
+}
+
+/**
+ * HF `shift_tokens_right`: decoder inputs (B, T) from labels (B, T) — decoderStart, then the labels
+ * without their last token, −100 replaced by pad.
+ */
+export function shiftTokensRight(labels: Tensor, padTokenId: number, decoderStartTokenId: number): Tensor {
+  checkIds(labels, 'labels');
+  const [B, T] = labels.shape;
+  const src = labels.toArray();
+  const out = labels.engine.empty([B, T], 'i32', { uninitialized: true });
+  const v = out.values();
+  for (let b = 0; b < B; b++) {
+    v[b * T] = decoderStartTokenId;
+    for (let t = 1; t < T; t++) {
+      const x = src[b * T + t - 1];
+      v[b * T + t] = x === -100 ? padTokenId : x;
+    }
+  }
+  return out; // (B, T)
 }
