@@ -7,8 +7,9 @@
  *
  * Tolerance 1e-4 (absolute): f32 on both sides, only summation order differs (matmul blocking, the
  * fused attention's two-pass softmax vs torch's); values are O(1..10) after post-LN layers, so
- * rounding differences are ~1e-6 and 1e-4 leaves two orders of margin while any real difference
- * (a wrong offset, scale or layout) moves values by ≥ 1e-2.
+ * rounding differences are ~1e-6 (measured: encoder ≤ 4e-6, logits ≤ 2e-5) and 1e-4 leaves margin
+ * while any real difference (a wrong offset, scale or layout) moves values by ≥ 1e-2. Gradients are
+ * compared relative to their tensor's largest entry when it exceeds 1 (see below).
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -138,8 +139,13 @@ for (const name of ['bart', 'marian']) {
     for (const key of names) {
       const p = state.get(key.slice('grad.'.length));
       assert.ok(p?.grad, `${key} has a gradient`);
-      const err = maxDiff(p.grad.toArray(), want(key));
-      assert.ok(err < TOL, `${key} max |Δ| = ${err}`);
+      // Gradients reach |g| ≈ 20 (Marian's √C-scaled embeddings): 1e-4 relative to the tensor's
+      // largest entry when that exceeds 1 (f32 accumulation error grows with the magnitudes summed).
+      const g = want(key);
+      let scale = 1;
+      for (const x of g) scale = Math.max(scale, Math.abs(x));
+      const err = maxDiff(p.grad.toArray(), g);
+      assert.ok(err < TOL * scale, `${key} max |Δ| = ${err} (max |g| ${scale})`);
     }
     assert.equal(state.get('final_logits_bias')?.grad ?? null, null, 'final_logits_bias is a buffer');
   });
