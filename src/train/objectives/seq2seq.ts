@@ -48,7 +48,9 @@ export class Seq2SeqObjective implements Objective {
     const max = this.options.maxLength;
     const withEos = (ids: readonly number[]): number[] => {
       const cut = ids.slice(0, max);
-      if (cut[cut.length - 1] !== eos) cut.length === max ? (cut[max - 1] = eos) : cut.push(eos);
+      if (cut[cut.length - 1] === eos) return cut;
+      if (cut.length === max) cut[max - 1] = eos;
+      else cut.push(eos);
       return cut;
     };
     const src = pairs.map((p) => withEos(p.source));
