@@ -1,5 +1,15 @@
 /** Generation: sampling pipeline, KV-cached (batched, streaming) decoding, text codecs. */
 
+export {
+  BeamHypotheses,
+  type Candidate,
+  type EarlyStopping,
+  type Hypothesis,
+  logSoftmaxInto,
+  processScores,
+  type StepProcessing,
+  topCandidates,
+} from './beam.js';
 export { llama2cCodec, tokenizerCodec } from './codec.js';
 export {
   type FinishReason,
@@ -33,3 +43,10 @@ export {
   softmaxRow,
   validateSampling,
 } from './sampling.js';
+export {
+  generateSeq2Seq,
+  type Seq2SeqDecoderCache,
+  type Seq2SeqGenerateOptions,
+  type Seq2SeqHypothesis,
+  type Seq2SeqLM,
+} from './seq2seq.js';

@@ -1,4 +1,5 @@
 /** Models: one folder per architecture, the registry, and the one loadModel/saveModel for every format. */
+export * from './bart/index.js';
 export * from './bert/index.js';
 export {
   type CausalLM,

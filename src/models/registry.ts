@@ -4,12 +4,19 @@
  */
 import { LlmkError } from '../errors.js';
 import type { Module } from '../nn/module.js';
+import { bartFamily, marianFamily } from './bart/hf.js';
 import { bertFamily } from './bert/hf.js';
 import type { ModelFamily } from './family.js';
 import { gptFamily } from './gpt/family.js';
 import { llamaFamily } from './llama/family.js';
 
-export const MODEL_FAMILIES: readonly ModelFamily[] = [gptFamily, llamaFamily, bertFamily];
+export const MODEL_FAMILIES: readonly ModelFamily[] = [
+  gptFamily,
+  llamaFamily,
+  bertFamily,
+  bartFamily,
+  marianFamily,
+];
 
 /** Every HF model_type llmk reads. */
 export function supportedModelTypes(): string[] {

@@ -1,5 +1,5 @@
 export { type AttentionWithProbs, attentionWithProbs } from './attention.js';
-export { KVCache } from './kv-cache.js';
+export { CrossKVCache, KVCache } from './kv-cache.js';
 export {
   Dropout,
   Embedding,

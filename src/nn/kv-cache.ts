@@ -1,4 +1,8 @@
-/** The KV cache of self-attention: per-layer keys and values of the tokens seen so far. */
+/**
+ * The KV caches of attention: self-attention's per-layer keys and values of the tokens seen so far
+ * (KVCache), and cross-attention's keys and values of the encoder output, computed once per
+ * generation (CrossKVCache).
+ */
 import { LlmkError } from '../errors.js';
 import { concat, contiguous, slice } from '../tensor/ops/shape.js';
 import { shapeString, type Tensor } from '../tensor/tensor.js';
@@ -54,6 +58,27 @@ export class KVCache {
     return [slice(kb, 2, 0, total), slice(vb, 2, 0, total)];
   }
 
+  /**
+   * Beam search: row b of every layer's keys and values becomes row `rows[b]` of before (HF
+   * `_reorder_cache` / `Cache.reorder_cache(beam_idx)`). Decoding only (no autograd); the buffers are
+   * rewritten in place, so the views `append` returns next stay valid.
+   */
+  reorder(rows: readonly number[]): void {
+    for (const store of [this.keys, this.values]) {
+      for (const buf of store) {
+        if (!buf) continue;
+        if (buf.engine.isGradEnabled()) {
+          throw new LlmkError(
+            'LLMK_E_UNSUPPORTED',
+            'KVCache.reorder with autograd on',
+            'reorder caches while decoding, inside engine.noGrad',
+          );
+        }
+        reorderRows(buf, rows);
+      }
+    }
+  }
+
   dispose(): void {
     for (const t of [...this.keys, ...this.values]) t?.dispose();
     this.keys.fill(null);
@@ -106,4 +131,92 @@ function clone(t: Tensor): Tensor {
   const out = t.engine.empty(t.shape, t.dtype, { uninitialized: true });
   out.values().set(contiguous(t).values());
   return out;
+}
+
+/** Rewrites the rows (dim 0) of a dense tensor: row b becomes old row rows[b]. */
+function reorderRows(buf: Tensor, rows: readonly number[]): void {
+  const B = buf.shape[0];
+  if (rows.length !== B || rows.some((r) => !Number.isInteger(r) || r < 0 || r >= B)) {
+    throw new LlmkError(
+      'LLMK_E_ARG',
+      `cannot reorder a cache of ${B} rows by [${rows.join(', ')}]`,
+      'give one source row index in [0, B) per row',
+    );
+  }
+  if (rows.every((r, b) => r === b)) return;
+  const v = buf.values();
+  const n = v.length / B;
+  const old = v.slice();
+  for (let b = 0; b < B; b++) if (rows[b] !== b) v.set(old.subarray(rows[b] * n, (rows[b] + 1) * n), b * n);
+}
+
+/**
+ * Cross-attention keys and values, (B, NH, S, HS) per decoder layer: projections of the encoder
+ * output that stay the same for every decoding step, so they are computed at the first step and
+ * read afterwards (HF `EncoderDecoderCache.cross_attention_cache`). `repeatRows(n)` copies each row n
+ * times (row b → rows b·n … b·n + n − 1), as beam search expands one encoder output per beam.
+ */
+export class CrossKVCache {
+  readonly keys: Array<Tensor | null>;
+  readonly values: Array<Tensor | null>;
+
+  constructor(nLayer: number) {
+    this.keys = new Array<Tensor | null>(nLayer).fill(null);
+    this.values = new Array<Tensor | null>(nLayer).fill(null);
+  }
+
+  has(layer: number): boolean {
+    return this.keys[layer] !== null;
+  }
+
+  /** Stores the layer's k, v (B, NH, S, HS); the cache owns them from now on. */
+  set(layer: number, k: Tensor, v: Tensor): void {
+    this.keys[layer]?.dispose();
+    this.values[layer]?.dispose();
+    this.keys[layer] = k.engine.keep(k);
+    this.values[layer] = v.engine.keep(v);
+  }
+
+  /** The layer's cached k, v (B, NH, S, HS). */
+  get(layer: number): [Tensor, Tensor] {
+    const k = this.keys[layer];
+    const v = this.values[layer];
+    if (!k || !v) {
+      throw new LlmkError(
+        'LLMK_E_ARG',
+        `cross-attention cache of layer ${layer} is empty`,
+        'run the decoder once with the encoder output to fill it',
+      );
+    }
+    return [k, v];
+  }
+
+  /** Each row repeated n times in place of the cached (B, …) tensors → (B·n, …). */
+  repeatRows(n: number): void {
+    for (const store of [this.keys, this.values]) {
+      store.forEach((t, layer) => {
+        if (!t || n === 1) return;
+        const [B, ...rest] = t.shape;
+        const out = t.engine.keep(t.engine.empty([B * n, ...rest], t.dtype, { uninitialized: true }));
+        const src = contiguous(t).values();
+        const o = out.values();
+        const size = src.length / B;
+        for (let b = 0; b < B; b++)
+          for (let r = 0; r < n; r++) o.set(src.subarray(b * size, (b + 1) * size), (b * n + r) * size);
+        t.dispose();
+        store[layer] = out;
+      });
+    }
+  }
+
+  /** Beam search: row b becomes old row rows[b] (rows of one source share values, so this is rarely needed). */
+  reorder(rows: readonly number[]): void {
+    for (const store of [this.keys, this.values]) for (const t of store) if (t) reorderRows(t, rows);
+  }
+
+  dispose(): void {
+    for (const t of [...this.keys, ...this.values]) t?.dispose();
+    this.keys.fill(null);
+    this.values.fill(null);
+  }
 }

@@ -4,6 +4,7 @@ export { CausalLMObjective, type CausalLMObjectiveOptions } from './objectives/c
 export { SequenceClassificationObjective } from './objectives/classification.js';
 export { MaskedLMObjective, type MaskedLMObjectiveOptions, pretrainingLoss } from './objectives/mlm.js';
 export { buildNspPairs, type MaskingOptions, maskTokens } from './objectives/mlm-data.js';
+export { Seq2SeqObjective, type Seq2SeqObjectiveOptions, type Seq2SeqPair } from './objectives/seq2seq.js';
 export { TokenClassificationObjective } from './objectives/token-classification.js';
 export {
   AdamW,
