@@ -5,6 +5,7 @@
 import { runDataBench } from './data.js';
 import { runDecodeBench } from './decode.js';
 import { runInteropBench } from './interop.js';
+import { runLoadMemoryBench } from './load-memory.js';
 import { runMemoryBench } from './memory.js';
 import { runMetricsBench } from './metrics.js';
 import { runOpsBench } from './ops.js';
@@ -29,3 +30,4 @@ if (want('sampling')) runSamplingBench({ reps: quick ? 15 : undefined });
 if (want('decode')) await runDecodeBench({ quick });
 if (want('interop')) await runInteropBench({ quick });
 if (want('memory')) runMemoryBench({ quick });
+if (want('load-memory')) runLoadMemoryBench();
