@@ -88,7 +88,7 @@ export function loraConfig(input: Partial<LoraConfig>): LoraConfig {
   if (c.initLoraWeights !== true && c.initLoraWeights !== false && c.initLoraWeights !== 'gaussian')
     throw configError(
       `init_lora_weights=${JSON.stringify(c.initLoraWeights)}`,
-      "llmk initialises with true, false or 'gaussian' (PiSSA, OLoRA, EVA, LoftQ … are not implemented)",
+      "llmk supports init_lora_weights true, false and 'gaussian'; data-driven inits (PiSSA, OLoRA, EVA, LoftQ …) are not supported",
     );
   const empty = Array.isArray(c.targetModules) ? c.targetModules.length === 0 : c.targetModules === '';
   if (empty)
@@ -138,7 +138,7 @@ export function loraConfigFromJson(json: Record<string, unknown>, path: string):
     throw new LlmkError(
       'LLMK_E_UNSUPPORTED',
       `${path}: peft_type ${JSON.stringify(type)} is not supported`,
-      'llmk loads LoRA adapters (peft_type "LORA"); AdaLoRA, IA3, prefix/prompt tuning and others are not implemented',
+      'llmk loads LoRA adapters (peft_type "LORA"); other PEFT methods (AdaLoRA, IA3, prefix/prompt tuning …) are not supported',
     );
   }
   for (const [key, what] of UNSUPPORTED_FLAGS) {

@@ -97,11 +97,15 @@ export function bartFromHfConfig(json: Record<string, unknown>, path: string): P
     [false],
     'pre-LN layers (mBART) are not BART; transformers ≥ 4 builds post-LN bart/marian',
   );
-  f.expect('add_final_layer_norm', [false], 'final encoder/decoder LayerNorms (mBART) are not implemented');
+  f.expect(
+    'add_final_layer_norm',
+    [false],
+    'llmk reads BART and Marian, which have no final encoder/decoder LayerNorm (that is mBART); use a BART or Marian checkpoint',
+  );
   f.expect(
     'share_encoder_decoder_embeddings',
     [true],
-    'separate source/target vocabularies are not implemented yet',
+    'llmk reads Marian checkpoints with one shared vocabulary; this one has separate source/target vocabularies',
   );
   const vocabSize = f.num('vocab_size', marian ? 58101 : 50265);
   if (f.has('decoder_vocab_size') && f.num('decoder_vocab_size') !== vocabSize) {
@@ -109,7 +113,7 @@ export function bartFromHfConfig(json: Record<string, unknown>, path: string): P
       path,
       'decoder_vocab_size',
       `differs from vocab_size ${vocabSize}`,
-      'separate target vocabularies are not implemented yet',
+      'llmk reads Marian checkpoints with one shared vocabulary; this one declares a separate target vocabulary',
     );
   }
   f.raw('decoder_vocab_size');

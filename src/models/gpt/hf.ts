@@ -27,7 +27,11 @@ export function gptFromFields(f: Fields): GPTConfig {
     );
   }
   f.expect('scale_attn_weights', [true], 'llmk always scales attention scores by 1/√head_size');
-  f.expect('scale_attn_by_inverse_layer_idx', [false], 'per-layer score scaling is not implemented');
+  f.expect(
+    'scale_attn_by_inverse_layer_idx',
+    [false],
+    "llmk scales every layer's scores by 1/√head_size only; this checkpoint needs per-layer scaling, which llmk does not support",
+  );
   const nEmbd = f.num('n_embd', 768);
   const nCtx = f.num('n_positions', 1024);
   if (f.has('n_ctx') && f.num('n_ctx') !== nCtx) {

@@ -145,7 +145,7 @@ export function llamaConfigFromGguf(file: GgufFile): LlamaConfig {
     throw new LlmkError(
       'LLMK_E_UNSUPPORTED',
       `${file.path}: llama.rope.dimension_count ${ropeDim} ≠ head size ${headDim} (partial rotary)`,
-      'partial rotary embeddings are not implemented for Llama',
+      "llmk's Llama rotates the whole head; a partial rotary dimension is not supported",
     );
   }
   return llamaConfig({

@@ -25,8 +25,12 @@ export function llamaFromFields(f: Fields, modelType: LlamaFamily, path: string)
       'Llama-family models use silu (SwiGLU)',
     );
   }
-  f.expect('rope_scaling', [], 'RoPE scaling (linear, dynamic, yarn, llama3) is not implemented');
-  f.expect('attention_dropout', [0], 'attention-probability dropout is not implemented; set it to 0');
+  f.expect(
+    'rope_scaling',
+    [],
+    'llmk supports plain RoPE only; a checkpoint with rope_scaling (linear, dynamic, yarn, llama3) would run as a different model, so it is refused',
+  );
+  f.expect('attention_dropout', [0], 'llmk trains without dropout on attention probabilities; set it to 0');
   let nCtx = f.num('max_position_embeddings', 2048);
   // A sliding window never acts on sequences no longer than the window, so it only shortens the context.
   if (modelType === 'mistral' && f.has('sliding_window')) nCtx = Math.min(nCtx, f.num('sliding_window'));
