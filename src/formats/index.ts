@@ -1,5 +1,5 @@
 /** File formats as leaf codecs: safetensors (single and sharded), GGUF read/write, half floats, atomic writes. */
-export { writeDirAtomic, writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export {
   f16ToF32,
   GGML_TYPES,
@@ -33,6 +33,7 @@ export {
   numberToF16Bits,
 } from './half.js';
 export { readJsonObject } from './json.js';
+export { writeDirAtomic } from './output.js';
 export {
   openSafetensors,
   parseSafetensorsHeader,

@@ -20,7 +20,7 @@ import {
   isReplaceableDir,
   partialPath,
   removePartials,
-  writeDirDurable,
+  writeDirAtomic,
   writeOutputFile,
 } from './output.js';
 
@@ -58,13 +58,21 @@ test('force never replaces a directory llmk did not write; a model directory is 
     code('LLMK_E_EXISTS', /not a directory llmk wrote/),
   );
   assert.ok(existsSync(join(mine, 'holiday.jpg')));
+  // The library writer (saveModel, saveAdapter, checkpoints) follows the same rule: a foreign
+  // directory is refused before any work and left as it was.
+  assert.throws(
+    () => writeDirAtomic(mine, (tmp) => writeFileSync(join(tmp, 'config.json'), '{}')),
+    code('LLMK_E_EXISTS', /not a directory llmk wrote/),
+  );
+  assert.deepEqual(readdirSync(mine), ['holiday.jpg']);
+  assert.ok(!existsSync(`${mine}.tmp-${process.pid}`));
   const model = join(root, 'model');
   mkdirSync(model);
   writeFileSync(join(model, 'config.json'), '{}');
   writeFileSync(join(model, 'model.safetensors'), 'w');
   assert.ok(isReplaceableDir(model));
   checkOutput({ path: model, kind: 'dir', force: true });
-  writeDirDurable(model, (tmp) => {
+  writeDirAtomic(model, (tmp) => {
     writeFileSync(join(tmp, 'config.json'), '{"new":1}');
     writeFileSync(join(tmp, 'model.safetensors'), 'w2');
   });

@@ -4,7 +4,7 @@
  * 1. An existing output is refused unless `force` (LLMK_E_EXISTS naming the path and the flag).
  * 2. `force` replaces only what the command itself would write: a file replaces a file; a directory
  *    is replaced only when it is empty or recognisably an llmk output (a model directory —
- *    config.json + model.safetensors —, or a token-shard directory), and then by an
+ *    config.json + model.safetensors —, a PEFT adapter directory, or a token-shard directory), and then by an
  *    atomic rename, never by removing an arbitrary tree.
  * 3. An output that is, contains or lies inside an input is refused, as is the current directory.
  * 4. Missing parent directories are created (one behaviour for every command; `data pack` always
@@ -60,10 +60,15 @@ export function isShardDir(dir: string): boolean {
   }
 }
 
-/** A directory `force` may replace: empty, a model directory or a token-shard directory. */
+/** A PEFT adapter directory: adapter_config.json beside the adapter weights. */
+export function isAdapterDir(dir: string): boolean {
+  return existsSync(join(dir, 'adapter_config.json')) && existsSync(join(dir, 'adapter_model.safetensors'));
+}
+
+/** A directory `force` may replace: empty, a model, adapter or token-shard directory. */
 export function isReplaceableDir(dir: string): boolean {
   if (readdirSync(dir).length === 0) return true;
-  return isModelDir(dir) || isShardDir(dir);
+  return isModelDir(dir) || isAdapterDir(dir) || isShardDir(dir);
 }
 
 function within(child: string, parent: string): boolean {
@@ -323,12 +328,27 @@ function writeAll(fd: number, text: string | Uint8Array): void {
 /**
  * Builds a directory at `<dir>.tmp-<pid>` with `fill`, flushes it to disk, then swaps it into place
  * (see commitPartial): the final name only ever holds a complete directory, even after kill -9 or a
- * power cut, and the temporary is removed on any error (and by removePartials on a signal).
+ * power cut, and the temporary is removed on any error (and by removePartials on a signal). An
+ * existing `dir` is replaced only when it is empty or an llmk output (isReplaceableDir), checked
+ * before any work; anything else is LLMK_E_EXISTS and stays untouched.
  */
-export function writeDirDurable(dir: string, fill: (tmp: string) => void): void {
+export function writeDirAtomic(dir: string, fill: (tmp: string) => void): void {
+  if (statSync(dir, { throwIfNoEntry: false })?.isDirectory() && !isReplaceableDir(dir)) {
+    throw new LlmkError(
+      'LLMK_E_EXISTS',
+      `${dir} exists and is not a directory llmk wrote (a model, an adapter, token shards, or empty)`,
+      'choose a new directory; llmk never replaces a directory it did not write',
+    );
+  }
   const tmp = `${dir}.tmp-${process.pid}`;
+  if (existsSync(tmp)) {
+    throw new LlmkError(
+      'LLMK_E_EXISTS',
+      `${tmp} is in the way of the save`,
+      'remove it or choose another directory',
+    );
+  }
   trackPartial(tmp);
-  rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   try {
     fill(tmp);

@@ -6,7 +6,8 @@
  * beside these by the Trainer.
  */
 import { join } from 'node:path';
-import { writeDirAtomic, writeJsonAtomic } from '../formats/atomic.js';
+import { writeJsonAtomic } from '../formats/atomic.js';
+import { writeDirAtomic } from '../formats/output.js';
 import { type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
 import type { Module } from '../nn/module.js';
 import { Llama2cTokenizer } from '../tokenize/llama2c.js';

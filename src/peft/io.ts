@@ -17,8 +17,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LlmkError } from '../errors.js';
-import { writeDirAtomic, writeFileAtomic } from '../formats/atomic.js';
+import { writeFileAtomic } from '../formats/atomic.js';
 import { readJsonObject } from '../formats/json.js';
+import { writeDirAtomic } from '../formats/output.js';
 import { openSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
 import type { Linear } from '../nn/layers.js';
 import type { Module } from '../nn/module.js';

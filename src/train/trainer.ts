@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Rng as DataRng, type RngState as DataRngState } from '../data/rng.js';
 import { check, LlmkError } from '../errors.js';
 import { writeJsonAtomic } from '../formats/atomic.js';
-import { removeDirAtomic, writeDirDurable } from '../formats/output.js';
+import { removeDirAtomic, writeDirAtomic } from '../formats/output.js';
 import { readSafetensors, type SafetensorsWriteTensor, writeSafetensors } from '../formats/safetensors.js';
 import { loadWeightsInto } from '../models/load.js';
 import { FlatParameters } from '../nn/params.js';
@@ -348,7 +348,7 @@ export class Trainer {
       options: this.options,
     };
     const lora = loraLayers(this.objective.model).length > 0;
-    writeDirDurable(dir, (tmp) => {
+    writeDirAtomic(dir, (tmp) => {
       if (lora) writeAdapterFiles(tmp, this.objective.model, { inferenceMode: false });
       else this.objective.saveModel(tmp);
       writeSafetensors(join(tmp, 'optimizer.safetensors'), tensors);
