@@ -102,32 +102,31 @@ export function adapterTensors(
   return out;
 }
 
+function requireAdapter(model: Module, name: string): NonNullable<ReturnType<typeof adapterConfig>> {
+  const config = adapterConfig(model, name);
+  if (!config)
+    throw new LlmkError(
+      'LLMK_E_ARG',
+      `the model has no adapter '${name}'`,
+      'add one with addLora or loadAdapter first',
+    );
+  return config;
+}
+
 /**
  * Writes adapter `name` of `model` as a PEFT adapter directory at `dir` (atomically):
  * adapter_config.json in PEFT's layout (sorted keys, indent 2) and adapter_model.safetensors.
  */
 export function saveAdapter(dir: string, model: Module, options: SaveAdapterOptions = {}): void {
   const name = options.adapterName ?? activeAdapter(model);
-  const config = adapterConfig(model, name);
-  if (!config)
-    throw new LlmkError(
-      'LLMK_E_ARG',
-      `the model has no adapter '${name}'`,
-      'add one with addLora or loadAdapter first',
-    );
+  requireAdapter(model, name); // before any directory is made
   writeDirAtomic(dir, (tmp) => writeAdapterFiles(tmp, model, { ...options, adapterName: name }));
 }
 
 /** Writes the adapter files into an existing directory (a training checkpoint being assembled). */
 export function writeAdapterFiles(dir: string, model: Module, options: SaveAdapterOptions = {}): void {
   const name = options.adapterName ?? activeAdapter(model);
-  const config = adapterConfig(model, name);
-  if (!config)
-    throw new LlmkError(
-      'LLMK_E_ARG',
-      `the model has no adapter '${name}'`,
-      'add one with addLora or loadAdapter first',
-    );
+  const config = requireAdapter(model, name);
   const json = loraConfigToJson(config, {
     baseModelNameOrPath: options.baseModelNameOrPath,
     taskType: options.taskType,

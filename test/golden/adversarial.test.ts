@@ -24,20 +24,10 @@ import { classificationLoss } from '../../src/tasks/classification.js';
 import { createEngine } from '../../src/tensor/create.js';
 import type { Tensor } from '../../src/tensor/tensor.js';
 import type { Objective } from '../../src/train/objective.js';
+import { scaledMaxError } from './tolerance.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/adversarial_tiny_bert.safetensors', import.meta.url));
 const TOL = 1e-4;
-
-function scaledMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'lengths differ');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 for (const backend of ['reference', 'native'] as const) {
   test(`FGM / PGD / FreeLB parameter gradients match PyTorch within ${TOL} (${backend})`, (t) => {

@@ -19,6 +19,7 @@ import { bertConfig } from '../../src/models/bert/config.js';
 import { BertForPreTraining } from '../../src/models/bert/heads.js';
 import { createEngine } from '../../src/tensor/create.js';
 import { pretrainingLoss } from '../../src/train/objectives/mlm.js';
+import { scaledMaxError } from './tolerance.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/bert_tiny_pretraining.safetensors', import.meta.url));
 const TOL = 1e-4;
@@ -28,17 +29,6 @@ function data(name: string): Float32Array | Int32Array {
   const t = fixture.get(name);
   assert.ok(t, `fixture has no tensor '${name}'`);
   return t.data as Float32Array | Int32Array;
-}
-
-function scaledMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'lengths differ');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-6);
 }
 
 for (const backend of ['reference', 'native'] as const) {

@@ -44,6 +44,7 @@ import {
   type Tensor,
   transpose,
 } from '../../src/tensor/index.js';
+import { scaledMaxError } from './tolerance.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/gpt2_tiny_engine.safetensors', import.meta.url));
 // Must match scripts/golden/gpt_engine.py.
@@ -72,18 +73,6 @@ function floatsOf(name: string): Float32Array {
 const paramNames = [...fixture.keys()]
   .filter((k) => k.startsWith('param.'))
   .map((k) => k.slice('param.'.length));
-
-/** e(a, b) as defined above. */
-function scaledMaxError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length, 'lengths differ');
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return diff / Math.max(scale, 1e-6);
-}
 
 type Params = Record<string, Tensor>;
 
